@@ -1,0 +1,21 @@
+using Loopvol.Core.Errors;
+using Loopvol.Grpc;
+
+namespace Loopvol.Csi.Errors;
+
+/// <summary>The one table from the domain's typed errors to CSI status codes.</summary>
+public sealed class CsiExceptionMapper : IExceptionMapper
+{
+    public Status? Map(Exception exception) => exception switch
+    {
+        InvalidArgumentException e => new Status(StatusCode.InvalidArgument, e.Message),
+        NotFoundException e => new Status(StatusCode.NotFound, e.Message),
+        AlreadyExistsException e => new Status(StatusCode.AlreadyExists, e.Message),
+        ResourceExhaustedException e => new Status(StatusCode.ResourceExhausted, e.Message),
+        PreconditionFailedException e => new Status(StatusCode.FailedPrecondition, e.Message),
+        OutOfRangeException e => new Status(StatusCode.OutOfRange, e.Message),
+        BusyException e => new Status(StatusCode.Aborted, e.Message),
+        CommandFailedException e => new Status(StatusCode.Internal, e.Message),
+        _ => null,
+    };
+}

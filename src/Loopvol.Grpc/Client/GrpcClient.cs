@@ -1,0 +1,173 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Loopvol.Grpc.Internal;
+
+namespace Loopvol.Grpc.Client;
+
+/// <summary>
+/// A small gRPC client over HttpClient and HTTP/2 cleartext, on a Unix socket or TCP. Enough for tests and the
+/// benchmark tool: unary and server-streaming calls, deadlines, cancellation, statuses as <see cref="RpcException"/>.
+/// </summary>
+public sealed class GrpcClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public GrpcClient(GrpcEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        };
+        if (endpoint.SocketPath is { } path)
+        {
+            handler.ConnectCallback = async (_, ct) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), ct).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+        var authority = endpoint.IsUnix ? "localhost" : $"{endpoint.Host}:{endpoint.Port}";
+        _http = new HttpClient(handler)
+        {
+            BaseAddress = new Uri($"http://{authority}"),
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = System.Threading.Timeout.InfiniteTimeSpan,
+        };
+    }
+
+    /// <summary>The underlying HTTP client, for tests that send hand-made requests.</summary>
+    public HttpClient Http => _http;
+
+    public static string PathOf(MethodDescriptor method) => GrpcServiceRegistry.PathOf(method);
+
+    public async Task<TResponse> UnaryAsync<TResponse>(MethodDescriptor method, IMessage request,
+        CallOptions? options = null)
+        where TResponse : class, IMessage<TResponse>, new()
+    {
+        options ??= new CallOptions();
+        using var cts = LocalCancellation(options);
+        try
+        {
+            using var response = await SendAsync(PathOf(method), request, options, cts.Token).ConfigureAwait(false);
+            var reader = new ResponseReader<TResponse>(response);
+            var message = await reader.ReadAsync(cts.Token).ConfigureAwait(false);
+            var status = reader.Status();
+            if (status.Code != StatusCode.OK)
+            {
+                throw new RpcException(status);
+            }
+            return message ?? throw new RpcException(StatusCode.Internal, "the server sent OK but no message");
+        }
+        catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
+        {
+            throw Translate(e, options);
+        }
+    }
+
+    public async IAsyncEnumerable<TResponse> ServerStreamingAsync<TResponse>(MethodDescriptor method,
+        IMessage request, CallOptions? options = null, [EnumeratorCancellation] CancellationToken token = default)
+        where TResponse : class, IMessage<TResponse>, new()
+    {
+        options ??= new CallOptions();
+        using var cts = LocalCancellation(options, token);
+        HttpResponseMessage response;
+        try
+        {
+            response = await SendAsync(PathOf(method), request, options, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
+        {
+            throw Translate(e, options);
+        }
+        using (response)
+        {
+            var reader = new ResponseReader<TResponse>(response);
+            while (true)
+            {
+                TResponse? message;
+                try
+                {
+                    message = await reader.ReadAsync(cts.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
+                {
+                    throw Translate(e, options);
+                }
+                if (message is null)
+                {
+                    break;
+                }
+                yield return message;
+            }
+            var status = reader.Status();
+            if (status.Code != StatusCode.OK)
+            {
+                throw new RpcException(status);
+            }
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private async Task<HttpResponseMessage> SendAsync(string path, IMessage request, CallOptions options,
+        CancellationToken token)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new ByteArrayContent(MessageFraming.ToArray(request)),
+        };
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue(GrpcHeaders.ContentType);
+        message.Headers.TryAddWithoutValidation("te", "trailers");
+        if (options.Timeout is { } timeout)
+        {
+            message.Headers.TryAddWithoutValidation(GrpcHeaders.Timeout, GrpcTimeout.Format(timeout));
+        }
+        foreach (var (name, value) in options.Headers ?? new Dictionary<string, string>())
+        {
+            message.Headers.TryAddWithoutValidation(name, value);
+        }
+        var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, token)
+            .ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            var code = (int)response.StatusCode;
+            response.Dispose();
+            throw new RpcException(StatusCode.Internal, $"the server answered HTTP {code}");
+        }
+        return response;
+    }
+
+    private static CancellationTokenSource LocalCancellation(CallOptions options, CancellationToken extra = default)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, extra);
+        if (options.Timeout is { } timeout)
+        {
+            cts.CancelAfter(timeout + options.LocalGrace);
+        }
+        return cts;
+    }
+
+    private static RpcException Translate(Exception e, CallOptions options) => e switch
+    {
+        OperationCanceledException when options.CancellationToken.IsCancellationRequested =>
+            new RpcException(StatusCode.Cancelled, "the call was cancelled"),
+        OperationCanceledException => new RpcException(StatusCode.DeadlineExceeded, "the call's deadline passed"),
+        _ => new RpcException(StatusCode.Unavailable, $"the server could not be reached: {e.Message}"),
+    };
+}

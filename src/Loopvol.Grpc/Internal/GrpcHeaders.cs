@@ -1,0 +1,15 @@
+namespace Loopvol.Grpc.Internal;
+
+/// <summary>Header names and values of the gRPC over HTTP/2 protocol.</summary>
+internal static class GrpcHeaders
+{
+    public const string ContentType = "application/grpc";
+    public const string Status = "grpc-status";
+    public const string Message = "grpc-message";
+    public const string Timeout = "grpc-timeout";
+    public const string Encoding = "grpc-encoding";
+    public const string AcceptEncoding = "grpc-accept-encoding";
+    public const string SupportedEncodings = "identity,gzip";
+
+    public static bool IsSupportedEncoding(string encoding) => encoding is "" or "identity" or "gzip";
+}

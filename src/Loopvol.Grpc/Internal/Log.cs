@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Logging;
+
+namespace Loopvol.Grpc.Internal;
+
+/// <summary>Transport log messages; event ids 1000-1099.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "{Method} answered {Code} in {ElapsedMs:F1} ms{Detail}")]
+    public static partial void CallFinished(ILogger logger, string method, StatusCode code, double elapsedMs,
+        string detail);
+
+    [LoggerMessage(1001, LogLevel.Trace, "{Method} answered {Code} in {ElapsedMs:F1} ms{Detail}")]
+    public static partial void QuietCallFinished(ILogger logger, string method, StatusCode code, double elapsedMs,
+        string detail);
+
+    [LoggerMessage(1002, LogLevel.Error, "{Method} failed with an unexpected exception")]
+    public static partial void UnexpectedError(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(1003, LogLevel.Debug, "{Method} request: {Body}")]
+    public static partial void Request(ILogger logger, string method, string body);
+
+    [LoggerMessage(1004, LogLevel.Debug, "{Method} response: {Body}")]
+    public static partial void Response(ILogger logger, string method, string body);
+
+    [LoggerMessage(1005, LogLevel.Warning, "{Method} kept running after its call ended and then failed")]
+    public static partial void AbandonedHandlerFailed(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(1010, LogLevel.Information, "serving gRPC on {Endpoint}")]
+    public static partial void Listening(ILogger logger, string endpoint);
+
+    [LoggerMessage(1011, LogLevel.Information, "removed stale socket file {Path}")]
+    public static partial void RemovedStaleSocket(ILogger logger, string path);
+
+    [LoggerMessage(1012, LogLevel.Information, "stopping: no new calls; in-flight calls have {TimeoutSeconds} s")]
+    public static partial void Stopping(ILogger logger, double timeoutSeconds);
+
+    [LoggerMessage(1013, LogLevel.Information, "stopped; socket file {Path} removed")]
+    public static partial void Stopped(ILogger logger, string path);
+}

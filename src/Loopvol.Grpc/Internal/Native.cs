@@ -1,0 +1,32 @@
+using System.Runtime.InteropServices;
+
+namespace Loopvol.Grpc.Internal;
+
+/// <summary>The few libc calls the transport needs for its socket file.</summary>
+internal static partial class Native
+{
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatxType = 0x1;
+    private const int StatxModeOffset = 28;
+    private const int TypeMask = 0xF000;
+    private const int SocketType = 0xC000;
+
+    [LibraryImport("libc", EntryPoint = "umask")]
+    public static partial uint Umask(uint mask);
+
+    /// <summary>True when <paramref name="path"/> exists and is a socket (links are not followed).</summary>
+    public static unsafe bool IsSocket(string path)
+    {
+        var buffer = stackalloc byte[256];
+        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0)
+        {
+            return false;
+        }
+        var mode = *(ushort*)(buffer + StatxModeOffset);
+        return (mode & TypeMask) == SocketType;
+    }
+
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+}

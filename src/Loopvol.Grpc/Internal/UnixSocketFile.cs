@@ -1,0 +1,59 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+
+namespace Loopvol.Grpc.Internal;
+
+/// <summary>The socket file's life: stale ones are removed, live ones refused, and ours is 0660 from birth.</summary>
+internal static class UnixSocketFile
+{
+    public const UnixFileMode Mode =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+
+    /// <summary>The umask under which the socket is bound, so it is never looser than <see cref="Mode"/>.</summary>
+    public const uint BindUmask = 0b_001_001_111; // 0117 in octal
+
+    /// <summary>
+    /// Makes way for a new socket at <paramref name="path"/>: creates its directory, removes a stale socket (one
+    /// no process listens on), and refuses a live socket or anything that is not a socket.
+    /// </summary>
+    public static void Prepare(string path, ILogger logger)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (!File.Exists(path) && !Native.IsSocket(path))
+        {
+            return;
+        }
+        if (!Native.IsSocket(path))
+        {
+            throw new IOException($"refusing to replace {path}: it exists and is not a socket");
+        }
+        if (IsListening(path))
+        {
+            throw new IOException($"another process is already serving on {path}");
+        }
+        File.Delete(path);
+        Log.RemovedStaleSocket(logger, path);
+    }
+
+    public static void Remove(string path)
+    {
+        if (Native.IsSocket(path))
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static bool IsListening(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using Loopvol.Grpc;
+using Microsoft.Extensions.Logging;
+
+namespace Loopvol.Hosting;
+
+/// <summary>Everything the command line decides about one run of the driver.</summary>
+public sealed record DriverSettings
+{
+    public const string DefaultDataDirectory = "/var/lib/loopvol";
+
+    public required GrpcEndpoint Endpoint { get; init; }
+
+    public required string NodeId { get; init; }
+
+    public required string DriverName { get; init; }
+
+    public required string DataDirectory { get; init; }
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    public bool JsonLogs { get; init; }
+
+    public int MaxMessageSize { get; init; } = GrpcServerOptions.DefaultMaxReceiveMessageSize;
+
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,3 @@
+using Loopvol.Cli;
+
+return await LoopvolCommand.RunAsync(args).ConfigureAwait(false);
