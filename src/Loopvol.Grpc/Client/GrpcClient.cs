@@ -67,6 +67,10 @@ public sealed class GrpcClient : IDisposable
             using var response = await SendAsync(PathOf(method), request, options, cts.Token).ConfigureAwait(false);
             var reader = new ResponseReader<TResponse>(response);
             var message = await reader.ReadAsync(cts.Token).ConfigureAwait(false);
+            if (message is not null && await reader.ReadAsync(cts.Token).ConfigureAwait(false) is not null)
+            {
+                throw new RpcException(StatusCode.Internal, "the server sent more than one message for a unary call");
+            }
             var status = reader.Status();
             if (status.Code != StatusCode.OK)
             {
@@ -131,6 +135,8 @@ public sealed class GrpcClient : IDisposable
         using var message = new HttpRequestMessage(HttpMethod.Post, path)
         {
             Content = new ByteArrayContent(MessageFraming.ToArray(request)),
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue(GrpcHeaders.ContentType);
         message.Headers.TryAddWithoutValidation("te", "trailers");
