@@ -100,25 +100,13 @@ public static class LoopvolCommand
             Description = "Largest request message accepted, in bytes",
             DefaultValueFactory = _ => GrpcServerOptions.DefaultMaxReceiveMessageSize,
         };
-        maxMessage.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1024)
-            {
-                r.AddError("--max-message-size must be at least 1024 bytes");
-            }
-        });
+        InRange(maxMessage, 1024, int.MaxValue, "--max-message-size must be at least 1024 bytes");
         var shutdown = new Option<int>("--shutdown-timeout")
         {
             Description = "Seconds in-flight calls may run on after SIGTERM",
             DefaultValueFactory = _ => 10,
         };
-        shutdown.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 0 or > 3600)
-            {
-                r.AddError("--shutdown-timeout must be between 0 and 3600 seconds");
-            }
-        });
+        InRange(shutdown, 0, 3600, "--shutdown-timeout must be between 0 and 3600 seconds");
 
         var root = new RootCommand("loopvol: a CSI driver for node-local volumes on loop devices")
         {
@@ -143,6 +131,21 @@ public static class LoopvolCommand
         });
         return root;
     }
+
+    /// <summary>Checks an integer's range; a value that is no integer at all is the parser's own error.</summary>
+    private static void InRange(Option<int> option, int min, int max, string message) =>
+        option.Validators.Add(r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : null;
+            if (text is not null && !int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out _))
+            {
+                return;
+            }
+            if (r.GetValueOrDefault<int>() is var value && (value < min || value > max))
+            {
+                r.AddError(message);
+            }
+        });
 
     private static Option<string> OneOf(string name, string description, string defaultValue, string[] allowed)
     {

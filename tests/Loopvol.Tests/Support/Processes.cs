@@ -36,4 +36,20 @@ public static class Processes
         }
         return await stdout;
     }
+
+    /// <summary>Runs a program that is expected to fail; returns its exit code and all it printed.</summary>
+    public static async Task<(int ExitCode, string Text)> RunExpectingFailureAsync(string file, IEnumerable<string> args,
+        TimeSpan? timeout = null)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(timeout ?? TimeSpan.FromSeconds(60));
+        return (process.ExitCode, await stdout + await stderr);
+    }
 }

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Loopvol.Csi;
+using Loopvol.Csi.V1;
+using Loopvol.Grpc;
+using Loopvol.Grpc.Client;
+
+namespace Loopvol.Tests.Support;
+
+/// <summary>The real loopvol executable in a child process, on a temp data directory and socket.</summary>
+public sealed partial class DriverProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private DriverProcess(Process process, string dataDirectory)
+    {
+        _process = process;
+        DataDirectory = dataDirectory;
+        SocketPath = Path.Combine(dataDirectory, "csi.sock");
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string DataDirectory { get; }
+
+    public string SocketPath { get; }
+
+    public GrpcEndpoint Endpoint => GrpcEndpoint.Unix(SocketPath);
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts the driver with its data directory (and so its socket) under <paramref name="dataDirectory"/>.</summary>
+    public static async Task<DriverProcess> StartAsync(string dataDirectory, params string[] extraArgs)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "loopvol.dll"));
+        info.ArgumentList.Add("--data-dir");
+        info.ArgumentList.Add(dataDirectory);
+        foreach (var arg in extraArgs)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        var driver = new DriverProcess(Process.Start(info)!, dataDirectory);
+        await driver.WaitUntilServingAsync(TimeSpan.FromSeconds(30));
+        return driver;
+    }
+
+    public void Signal(int signal)
+    {
+        if (Kill(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed");
+        }
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+
+    private async Task WaitUntilServingAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        using var client = new GrpcClient(Endpoint);
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"loopvol exited with {_process.ExitCode}:\n{Output}");
+            }
+            try
+            {
+                await client.UnaryAsync<ProbeResponse>(CsiServices.Method("Identity", "Probe"), new ProbeRequest(),
+                    new CallOptions { Timeout = TimeSpan.FromSeconds(2) });
+                return;
+            }
+            catch (RpcException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

@@ -1,0 +1,57 @@
+using Loopvol.Csi;
+using Loopvol.Grpc;
+using Loopvol.Grpc.Client;
+using Loopvol.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Loopvol.Tests.Support;
+
+/// <summary>The driver as the executable assembles it, on a temp socket and data directory, in this process.</summary>
+public sealed class InProcessDriver : IAsyncDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly ILoggerFactory _loggers;
+
+    private InProcessDriver(Func<DriverSettings, DriverSettings>? customize)
+    {
+        _loggers = CapturingLoggerProvider.CreateFactory(out var logs);
+        Logs = logs;
+        var settings = new DriverSettings
+        {
+            Endpoint = GrpcEndpoint.Unix(_dir.Combine("csi.sock")),
+            NodeId = "node-1",
+            DriverName = DriverIdentity.DefaultName,
+            DataDirectory = _dir.Combine("data"),
+        };
+        Settings = customize?.Invoke(settings) ?? settings;
+        Server = DriverHost.Build(Settings, _loggers);
+        Client = new GrpcClient(Settings.Endpoint);
+    }
+
+    public DriverSettings Settings { get; }
+
+    public GrpcServer Server { get; }
+
+    public GrpcClient Client { get; }
+
+    public CapturingLoggerProvider Logs { get; }
+
+    public static async Task<InProcessDriver> StartAsync(Func<DriverSettings, DriverSettings>? customize = null)
+    {
+        var driver = new InProcessDriver(customize);
+        await driver.Server.StartAsync();
+        return driver;
+    }
+
+    public Task<TResponse> CallAsync<TResponse>(string service, string method, Google.Protobuf.IMessage request)
+        where TResponse : class, Google.Protobuf.IMessage<TResponse>, new() =>
+        Client.UnaryAsync<TResponse>(CsiServices.Method(service, method), request);
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Server.DisposeAsync();
+        _loggers.Dispose();
+        _dir.Dispose();
+    }
+}
