@@ -29,16 +29,9 @@ public sealed class CommandLineTests
     [Test]
     public async Task NoFlags_GiveTheEmbeddedDefaults()
     {
-        DriverSettings? seen = null;
+        var seen = await ParseAsync();
 
-        var exit = await LoopvolCommand.Create(s =>
-        {
-            seen = s;
-            return Task.FromResult(0);
-        }).Parse([]).InvokeAsync();
-
-        Assert.That(exit, Is.Zero);
-        Assert.That(seen!.Endpoint.SocketPath, Is.EqualTo("/var/lib/loopvol/csi.sock"));
+        Assert.That(seen.Endpoint.SocketPath, Is.EqualTo("/var/lib/loopvol/csi.sock"));
         Assert.That(seen.DataDirectory, Is.EqualTo("/var/lib/loopvol"));
         Assert.That(seen.DriverName, Is.EqualTo("loopvol.csi.dev"));
         Assert.That(seen.NodeId, Is.EqualTo(Environment.MachineName));
@@ -50,17 +43,10 @@ public sealed class CommandLineTests
     [Test]
     public async Task EveryFlag_ReachesTheSettings()
     {
-        DriverSettings? seen = null;
-
-        await LoopvolCommand.Create(s =>
-        {
-            seen = s;
-            return Task.FromResult(0);
-        }).Parse([
+        var seen = await ParseAsync(
             "--endpoint", "tcp://127.0.0.1:7000", "--nodeid", "worker-3", "--drivername", "x.example.org",
             "--data-dir", "/srv/lv", "--log-level", "debug", "--log-format", "json", "--max-message-size", "65536",
-            "--shutdown-timeout", "3",
-        ]).InvokeAsync();
+            "--shutdown-timeout", "3");
 
         Assert.That(seen, Is.EqualTo(new DriverSettings
         {
@@ -78,14 +64,21 @@ public sealed class CommandLineTests
     [Test]
     public async Task DataDirWithoutEndpoint_PutsTheSocketInTheDataDir()
     {
-        DriverSettings? seen = null;
+        var seen = await ParseAsync("--data-dir", "/srv/lv");
 
-        await LoopvolCommand.Create(s =>
+        Assert.That(seen.Endpoint.SocketPath, Is.EqualTo("/srv/lv/csi.sock"));
+    }
+
+    /// <summary>The settings the command line hands to the driver for <paramref name="args"/>.</summary>
+    private static async Task<DriverSettings> ParseAsync(params string[] args)
+    {
+        DriverSettings? seen = null;
+        var exit = await LoopvolCommand.Create(s =>
         {
             seen = s;
             return Task.FromResult(0);
-        }).Parse(["--data-dir", "/srv/lv"]).InvokeAsync();
-
-        Assert.That(seen!.Endpoint.SocketPath, Is.EqualTo("/srv/lv/csi.sock"));
+        }).Parse(args).InvokeAsync();
+        Assert.That(exit, Is.Zero);
+        return seen!;
     }
 }
