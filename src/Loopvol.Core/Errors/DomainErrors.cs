@@ -23,3 +23,6 @@ public sealed class BusyException(string message) : LoopvolException(message)
 {
     public override bool IsTransient => true;
 }
+
+/// <summary>A listing's starting token is not one this driver issued.</summary>
+public sealed class StaleTokenException(string message) : LoopvolException(message);

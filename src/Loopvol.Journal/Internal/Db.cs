@@ -1,0 +1,83 @@
+using Loopvol.Core.Ids;
+using Loopvol.Journal.Model;
+using Microsoft.Data.Sqlite;
+
+namespace Loopvol.Journal.Internal;
+
+/// <summary>A connection and, inside a write, its transaction: parameterised commands with no ceremony.</summary>
+internal readonly struct Db(SqliteConnection connection, SqliteTransaction? transaction)
+{
+    public SqliteCommand Command(string text, params (string Name, object? Value)[] args)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = text;
+        command.Transaction = transaction;
+        foreach (var (name, value) in args)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return command;
+    }
+
+    public int Execute(string text, params (string, object?)[] args)
+    {
+        using var command = Command(text, args);
+        return command.ExecuteNonQuery();
+    }
+
+    public object? Scalar(string text, params (string, object?)[] args)
+    {
+        using var command = Command(text, args);
+        return command.ExecuteScalar() is var value && value is DBNull ? null : value;
+    }
+
+    public List<T> Query<T>(string text, Func<SqliteDataReader, T> read, params (string, object?)[] args)
+    {
+        using var command = Command(text, args);
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read())
+        {
+            rows.Add(read(reader));
+        }
+        return rows;
+    }
+}
+
+/// <summary>The text forms the schema stores for enums and times.</summary>
+internal static class Columns
+{
+    public static string Text(ObjectKind kind) => kind switch
+    {
+        ObjectKind.Volume => "volume",
+        ObjectKind.Snapshot => "snapshot",
+        ObjectKind.Group => "group",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    public static ObjectKind Kind(string text) => text switch
+    {
+        "volume" => ObjectKind.Volume,
+        "snapshot" => ObjectKind.Snapshot,
+        "group" => ObjectKind.Group,
+        _ => throw new JournalException($"unknown kind '{text}' in the journal"),
+    };
+
+    public static string Text(ReservationState state) => state.ToString().ToLowerInvariant();
+
+    public static ReservationState State(string text) => Enum.Parse<ReservationState>(text, ignoreCase: true);
+
+    public static string Text(NodeState state) => state switch
+    {
+        NodeState.Init => "init",
+        NodeState.Attached => "attached",
+        NodeState.Mounted => "mounted",
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "InUse is derived, never stored"),
+    };
+
+    public static NodeState StageState(string text) => Enum.Parse<NodeState>(text, ignoreCase: true);
+
+    public static long Millis(DateTimeOffset time) => time.ToUnixTimeMilliseconds();
+
+    public static DateTimeOffset Time(long millis) => DateTimeOffset.FromUnixTimeMilliseconds(millis);
+}

@@ -1,0 +1,207 @@
+using Loopvol.Core.Errors;
+using Loopvol.Core.Ids;
+using Loopvol.Journal.Internal;
+using Loopvol.Journal.Model;
+using Microsoft.Data.Sqlite;
+
+namespace Loopvol.Journal;
+
+/// <summary>Request names reserved to UUID records: the directory entry and the record are written together.</summary>
+public sealed partial class Journal
+{
+    private const string RecordColumns =
+        "r.seq, r.uuid, r.kind, r.request_name, r.backend_name, r.state, r.created_at, r.required_bytes, " +
+        "r.limit_bytes, r.parameters, r.content_source, r.accessibility, r.capabilities, r.source_volume, " +
+        "r.size_bytes, (SELECT g.group_uuid FROM group_members g WHERE g.snapshot_id = r.backend_name)";
+
+    /// <summary>
+    /// What holds <paramref name="name"/>: nothing, a reservation with equal arguments, or one with other arguments.
+    /// A reservation still <c>Reserved</c> whose backend object <paramref name="backendExists"/> says is missing is
+    /// stale: it is undone (entry and record, in one transaction) and the name is reported free.
+    /// Repeated: returns the same answer (a stale reservation is undone once, then the name is free).
+    /// </summary>
+    public CheckResult Check(ObjectKind kind, string name, DefiningArguments arguments,
+        Func<Reservation, bool> backendExists)
+    {
+        ArgumentNullException.ThrowIfNull(backendExists);
+        var found = Find(kind, name);
+        if (found is null)
+        {
+            return new CheckResult.Free();
+        }
+        if (found.Arguments.FirstDifference(arguments) is { } difference)
+        {
+            return new CheckResult.Conflict(found, difference);
+        }
+        if (found.State == ReservationState.Reserved && !backendExists(found))
+        {
+            Remove(found.Id);
+            Log.StaleUndone(_options.Logger, found.Id.ToString(), Columns.Text(kind), name);
+            return new CheckResult.Free();
+        }
+        return new CheckResult.Found(found);
+    }
+
+    /// <summary>
+    /// Reserves <paramref name="name"/> to a new ID: the UUID record, then the directory entry, in one transaction.
+    /// Repeated with equal arguments: returns the existing reservation. With other arguments:
+    /// <see cref="AlreadyExistsException"/>.
+    /// </summary>
+    public Reservation Reserve(ObjectKind kind, string name, DefiningArguments arguments)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(arguments);
+        return Write(db =>
+        {
+            if (FindIn(db, kind, name) is { } existing)
+            {
+                return existing.Arguments.FirstDifference(arguments) is { } difference
+                    ? throw new AlreadyExistsException(
+                        $"{Columns.Text(kind)} '{name}' already exists as {existing.Id} with {difference}")
+                    : existing;
+            }
+            var id = ObjectId.New(kind);
+            var now = Now;
+            db.Execute(
+                """
+                INSERT INTO records (uuid, kind, request_name, backend_name, state, created_at, updated_at,
+                    required_bytes, limit_bytes, parameters, content_source, accessibility, capabilities, source_volume)
+                VALUES ($uuid, $kind, $name, $backend, 'reserved', $now, $now,
+                    $required, $limit, $parameters, $source, $access, $caps, $volume)
+                """,
+                ("$uuid", id.Uuid.ToString("D")), ("$kind", Columns.Text(kind)), ("$name", name),
+                ("$backend", id.ToString()), ("$now", now), ("$required", arguments.RequiredBytes),
+                ("$limit", arguments.LimitBytes), ("$parameters", arguments.CanonicalParameters),
+                ("$source", arguments.ContentSource), ("$access", arguments.Accessibility),
+                ("$caps", arguments.Capabilities), ("$volume", arguments.SourceVolume));
+            Fault("reserve.after-record");
+            db.Execute("INSERT INTO directory (kind, name, uuid) VALUES ($kind, $name, $uuid)",
+                ("$kind", Columns.Text(kind)), ("$name", name), ("$uuid", id.Uuid.ToString("D")));
+            Fault("reserve.after-entry");
+            return FindIn(db, kind, name)!;
+        });
+    }
+
+    /// <summary>
+    /// Records that the backend object exists, with its size. Repeated: no change. Throws
+    /// <see cref="NotFoundException"/> for an unknown ID and <see cref="PreconditionFailedException"/> for an object
+    /// being deleted or marked faulty.
+    /// </summary>
+    public Reservation MarkCreated(ObjectId id, long sizeBytes) => Write(db =>
+    {
+        var record = GetIn(db, id) ?? throw new NotFoundException($"{id} does not exist");
+        switch (record.State)
+        {
+            case ReservationState.Created:
+                return record;
+            case ReservationState.Reserved:
+                db.Execute("UPDATE records SET state = 'created', size_bytes = $size, updated_at = $now WHERE uuid = $uuid",
+                    ("$size", sizeBytes), ("$now", Now), ("$uuid", id.Uuid.ToString("D")));
+                Fault("mark-created.after-update");
+                return GetIn(db, id)!;
+            default:
+                throw new PreconditionFailedException($"{id} is {Columns.Text(record.State)}, so it cannot be created");
+        }
+    });
+
+    /// <summary>
+    /// Marks a reservation whose creation failed half way as faulty and frees its request name (the directory
+    /// entry goes, the record stays), so a retry gets a new ID and the old one is never reused. Repeated: no change.
+    /// A created or unknown object is left alone.
+    /// </summary>
+    public void MarkFaulty(ObjectId id) => Write(db =>
+    {
+        if (GetIn(db, id) is not { State: ReservationState.Reserved })
+        {
+            return 0;
+        }
+        db.Execute("DELETE FROM directory WHERE uuid = $uuid", ("$uuid", id.Uuid.ToString("D")));
+        Fault("mark-faulty.after-entry");
+        db.Execute("UPDATE records SET state = 'faulty', updated_at = $now WHERE uuid = $uuid",
+            ("$now", Now), ("$uuid", id.Uuid.ToString("D")));
+        Log.MarkedFaulty(_options.Logger, id.ToString());
+        return 1;
+    });
+
+    /// <summary>
+    /// Marks an object as being deleted, before its backend object is removed. Repeated: no change. Returns the
+    /// record, or null for an unknown ID (deleting what does not exist is success).
+    /// </summary>
+    public Reservation? MarkDeleting(ObjectId id) => Write(db =>
+    {
+        var record = GetIn(db, id);
+        if (record is { State: ReservationState.Reserved or ReservationState.Created })
+        {
+            db.Execute("UPDATE records SET state = 'deleting', updated_at = $now WHERE uuid = $uuid",
+                ("$now", Now), ("$uuid", id.Uuid.ToString("D")));
+            Fault("mark-deleting.after-update");
+            return GetIn(db, id);
+        }
+        return record;
+    });
+
+    /// <summary>
+    /// Removes an object from the journal in the reverse order of its creation: its group mappings, its directory
+    /// entry, then its record, in one transaction. Called to undo a reservation, and after a backend object is
+    /// deleted. Repeated, or for an unknown ID: does nothing and returns false.
+    /// </summary>
+    public bool Remove(ObjectId id) => Write(db =>
+    {
+        var uuid = id.Uuid.ToString("D");
+        db.Execute("DELETE FROM group_members WHERE group_uuid = $uuid", ("$uuid", uuid));
+        db.Execute("DELETE FROM directory WHERE uuid = $uuid", ("$uuid", uuid));
+        Fault("remove.after-entry");
+        return db.Execute("DELETE FROM records WHERE uuid = $uuid", ("$uuid", uuid)) > 0;
+    });
+
+    /// <summary>Sets the size of a created object (expansion). Repeated: no change. Unknown: NotFound.</summary>
+    public Reservation UpdateSize(ObjectId id, long sizeBytes) => Write(db =>
+    {
+        var changed = db.Execute("UPDATE records SET size_bytes = $size, updated_at = $now WHERE uuid = $uuid AND state = 'created'",
+            ("$size", sizeBytes), ("$now", Now), ("$uuid", id.Uuid.ToString("D")));
+        return changed > 0 ? GetIn(db, id)! : throw new NotFoundException($"{id} does not exist");
+    });
+
+    /// <summary>The record of <paramref name="id"/>, in any state; null when unknown.</summary>
+    public Reservation? Get(ObjectId id) => Read(db => GetIn(db, id));
+
+    /// <summary>The record the directory holds for a request name; null when the name is free.</summary>
+    public Reservation? Find(ObjectKind kind, string name) => Read(db => FindIn(db, kind, name));
+
+    private static Reservation? GetIn(Db db, ObjectId id) =>
+        db.Query($"SELECT {RecordColumns} FROM records r WHERE r.uuid = $uuid AND r.kind = $kind", ReadRecord,
+            ("$uuid", id.Uuid.ToString("D")), ("$kind", Columns.Text(id.Kind))).SingleOrDefault();
+
+    private static Reservation? FindIn(Db db, ObjectKind kind, string name) =>
+        db.Query($"SELECT {RecordColumns} FROM directory d JOIN records r ON r.uuid = d.uuid " +
+                 "WHERE d.kind = $kind AND d.name = $name", ReadRecord,
+            ("$kind", Columns.Text(kind)), ("$name", name)).SingleOrDefault();
+
+    internal static Reservation ReadRecord(SqliteDataReader r)
+    {
+        var kind = Columns.Kind(r.GetString(2));
+        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        long? Number(int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+        return new Reservation(
+            new ObjectId(kind, Guid.ParseExact(r.GetString(1), "D")),
+            r.GetString(3),
+            r.GetString(4),
+            Columns.State(r.GetString(5)),
+            Columns.Time(r.GetInt64(6)),
+            new DefiningArguments
+            {
+                RequiredBytes = Number(7),
+                LimitBytes = Number(8),
+                Parameters = DefiningArguments.ParseParameters(r.GetString(9)),
+                ContentSource = Text(10),
+                Accessibility = Text(11),
+                Capabilities = Text(12),
+                SourceVolume = Text(13),
+            },
+            Number(14),
+            r.GetInt64(0))
+        {
+            Group = Text(15) is { } group ? new ObjectId(ObjectKind.Group, Guid.ParseExact(group, "D")) : null,
+        };
+    }
+}

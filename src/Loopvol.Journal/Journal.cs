@@ -1,0 +1,159 @@
+using Loopvol.Core.Concurrency;
+using Loopvol.Journal.Internal;
+using Loopvol.Journal.Schema;
+using Microsoft.Data.Sqlite;
+
+namespace Loopvol.Journal;
+
+/// <summary>
+/// The driver's SQLite journal. Every change is one transaction; every method documents what happens when it is
+/// called again, and a repeat never creates a second object. One connection serves the process: statements take
+/// well under a millisecond, so they run one at a time under a short lock, never around slow work.
+/// </summary>
+public sealed partial class Journal : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly Lock _lock = new();
+    private readonly JournalOptions _options;
+
+    private Journal(string path, SqliteConnection connection, JournalOptions options)
+    {
+        Path = path;
+        _connection = connection;
+        _options = options;
+    }
+
+    public string Path { get; }
+
+    /// <summary>Per request name and per object ID: a second operation on a held key is refused as busy.</summary>
+    public OperationLocks Locks { get; } = new();
+
+    /// <summary>
+    /// Opens (creating if needed) the journal at <paramref name="path"/>. A database of a newer schema, or one that
+    /// fails its integrity check, is refused before anything is written to it.
+    /// </summary>
+    public static Journal Open(string path, JournalOptions? options = null)
+    {
+        options ??= new JournalOptions();
+        path = System.IO.Path.GetFullPath(path);
+        if (File.Exists(path))
+        {
+            Inspect(path);
+        }
+        var connection = new SqliteConnection(ConnectionString(path, SqliteOpenMode.ReadWriteCreate, options));
+        try
+        {
+            connection.Open();
+            var db = new Db(connection, null);
+            db.Execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+            Migrate(connection);
+            Log.Opened(options.Logger, path, Migrations.CurrentVersion);
+            return new Journal(path, connection, options);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Writes a consistent copy of the journal to <paramref name="destination"/> while it is in use.</summary>
+    public void Backup(string destination)
+    {
+        using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = destination, Pooling = false }
+            .ToString());
+        target.Open();
+        lock (_lock)
+        {
+            _connection.BackupDatabase(target);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _connection.Dispose();
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> in one IMMEDIATE transaction; an exception rolls everything back.</summary>
+    internal T Write<T>(Func<Db, T> body)
+    {
+        lock (_lock)
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            var result = body(new Db(_connection, transaction));
+            transaction.Commit();
+            return result;
+        }
+    }
+
+    internal T Read<T>(Func<Db, T> body)
+    {
+        lock (_lock)
+        {
+            return body(new Db(_connection, null));
+        }
+    }
+
+    internal void Fault(string point) => _options.Faults.Reached(point);
+
+    internal long Now => Columns.Millis(_options.Clock.UtcNow);
+
+    /// <summary>
+    /// Reads the version and checks integrity without writing: read-only, and, when no write-ahead log is pending,
+    /// as an immutable file, so not even the -wal and -shm side files are created.
+    /// </summary>
+    private static void Inspect(string path)
+    {
+        var source = File.Exists(path + "-wal") ? path : new Uri(path).AbsoluteUri + "?immutable=1";
+        using var connection = new SqliteConnection(
+            ConnectionString(source, SqliteOpenMode.ReadOnly, new JournalOptions()));
+        try
+        {
+            connection.Open();
+            var db = new Db(connection, null);
+            var version = Convert.ToInt32(db.Scalar("PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
+            if (version > Migrations.CurrentVersion)
+            {
+                throw new JournalException(
+                    $"journal {path} has schema version {version}, written by a newer loopvol; this one knows " +
+                    $"versions up to {Migrations.CurrentVersion}. It was not opened or changed.");
+            }
+            var integrity = db.Query("PRAGMA integrity_check", r => r.GetString(0));
+            if (integrity is not ["ok"])
+            {
+                throw new JournalException(
+                    $"journal {path} failed its integrity check: {string.Join("; ", integrity.Take(5))}. " +
+                    "Restore it from a backup ('loopvol journal backup' makes one).");
+            }
+        }
+        catch (SqliteException e)
+        {
+            throw new JournalException($"journal {path} cannot be read: {e.Message}", e);
+        }
+    }
+
+    private static void Migrate(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var db = new Db(connection, transaction);
+        var version = Convert.ToInt32(db.Scalar("PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
+        for (var next = version + 1; next <= Migrations.CurrentVersion; next++)
+        {
+            db.Execute(Migrations.Steps[next - 1]);
+            db.Execute($"PRAGMA user_version = {next}");
+        }
+        transaction.Commit();
+    }
+
+    private static string ConnectionString(string path, SqliteOpenMode mode, JournalOptions options) =>
+        new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = mode,
+            Pooling = false,
+            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+        }.ToString();
+}

@@ -1,0 +1,13 @@
+namespace Loopvol.Journal.Maintenance;
+
+/// <summary>The backend objects that exist (the pool's image files), named by their backend names.</summary>
+public interface IBackendInventory
+{
+    /// <summary>Every backend object present, finished ones only (never a half-written temporary).</summary>
+    IReadOnlyCollection<string> BackendNames();
+
+    bool Exists(string backendName);
+
+    /// <summary>Removes a backend object; one that is already gone is success.</summary>
+    void Delete(string backendName);
+}

@@ -1,0 +1,18 @@
+using Loopvol.Core.Ids;
+
+namespace Loopvol.Journal.Model;
+
+/// <summary>One UUID record: the object, the request name that made it, and where it stands.</summary>
+public sealed record Reservation(
+    ObjectId Id,
+    string RequestName,
+    string BackendName,
+    ReservationState State,
+    DateTimeOffset CreatedAt,
+    DefiningArguments Arguments,
+    long? SizeBytes,
+    long Sequence)
+{
+    /// <summary>The group snapshot this snapshot belongs to, when it is a member of one.</summary>
+    public ObjectId? Group { get; init; }
+}

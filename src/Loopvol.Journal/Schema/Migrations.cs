@@ -1,0 +1,73 @@
+namespace Loopvol.Journal.Schema;
+
+/// <summary>
+/// The journal's schema, as forward migrations. Migration N takes a database at version N-1 to version N; they run
+/// at open, in one transaction, and the version is SQLite's <c>user_version</c>. Never edit a released migration:
+/// add the next one, and a fixture of the old version for the migration test.
+/// </summary>
+internal static class Migrations
+{
+    public static readonly string[] Steps =
+    [
+        // Version 1.
+        """
+        CREATE TABLE records (
+            seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+            uuid           TEXT NOT NULL UNIQUE,
+            kind           TEXT NOT NULL CHECK (kind IN ('volume', 'snapshot', 'group')),
+            request_name   TEXT NOT NULL,
+            backend_name   TEXT NOT NULL UNIQUE,
+            state          TEXT NOT NULL CHECK (state IN ('reserved', 'created', 'deleting', 'faulty')),
+            created_at     INTEGER NOT NULL,
+            updated_at     INTEGER NOT NULL,
+            required_bytes INTEGER,
+            limit_bytes    INTEGER,
+            parameters     TEXT NOT NULL,
+            content_source TEXT,
+            accessibility  TEXT,
+            capabilities   TEXT,
+            source_volume  TEXT,
+            size_bytes     INTEGER
+        );
+        CREATE INDEX records_by_kind ON records (kind, state, seq);
+        CREATE INDEX records_by_source ON records (source_volume) WHERE source_volume IS NOT NULL;
+
+        -- The directory: one entry per live request name, pointing at its record.
+        CREATE TABLE directory (
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            uuid TEXT NOT NULL UNIQUE REFERENCES records (uuid) ON DELETE RESTRICT,
+            PRIMARY KEY (kind, name)
+        ) WITHOUT ROWID;
+
+        -- Volume groups: group UUID -> {volume ID -> snapshot ID ('' for a plain volume group)}.
+        CREATE TABLE group_members (
+            group_uuid  TEXT NOT NULL REFERENCES records (uuid) ON DELETE RESTRICT,
+            volume_id   TEXT NOT NULL,
+            snapshot_id TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (group_uuid, volume_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX group_members_by_snapshot ON group_members (snapshot_id);
+
+        -- The node side: one row per volume known on this node, one row per published target path.
+        CREATE TABLE node_volumes (
+            volume_id       TEXT PRIMARY KEY,
+            staging_path    TEXT,
+            stage_state     TEXT NOT NULL CHECK (stage_state IN ('init', 'attached', 'mounted')),
+            loop_device     TEXT,
+            stage_arguments TEXT,
+            updated_at      INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE node_publications (
+            volume_id   TEXT NOT NULL REFERENCES node_volumes (volume_id) ON DELETE RESTRICT,
+            target_path TEXT NOT NULL,
+            read_only   INTEGER NOT NULL CHECK (read_only IN (0, 1)),
+            access_type TEXT NOT NULL CHECK (access_type IN ('mount', 'block')),
+            PRIMARY KEY (volume_id, target_path)
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX node_publications_by_target ON node_publications (target_path);
+        """,
+    ];
+
+    public static int CurrentVersion => Steps.Length;
+}

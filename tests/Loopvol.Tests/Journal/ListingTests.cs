@@ -1,0 +1,75 @@
+using Loopvol.Core.Errors;
+using Loopvol.Core.Ids;
+using Loopvol.Journal;
+using Loopvol.Journal.Model;
+
+namespace Loopvol.Tests.Journal;
+
+public sealed class ListingTests
+{
+    [Test]
+    public void List_PagesThroughEveryCreatedObjectOnce_InCreationOrder()
+    {
+        using var file = new JournalFile();
+        var ids = Enumerable.Range(0, 25).Select(i => file.Created($"pvc-{i}").Id).ToList();
+        file.Journal.Reserve(ObjectKind.Volume, "still-reserved", JournalFile.Args());
+
+        var seen = new List<ObjectId>();
+        var token = "";
+        do
+        {
+            var page = file.Journal.List(ObjectKind.Volume, token, 10);
+            Assert.That(page.Items, Has.Count.LessThanOrEqualTo(10));
+            seen.AddRange(page.Items.Select(r => r.Id));
+            token = page.NextToken;
+        }
+        while (token.Length > 0);
+
+        Assert.That(seen, Is.EqualTo(ids), "reserved objects are not listed; created ones each once");
+    }
+
+    [Test]
+    public void List_ObjectsDeletedAndAddedBetweenPages_NothingListedTwiceNothingSkipped()
+    {
+        using var file = new JournalFile();
+        var ids = Enumerable.Range(0, 6).Select(i => file.Created($"pvc-{i}").Id).ToList();
+
+        var first = file.Journal.List(ObjectKind.Volume, null, 3);
+        file.Journal.Remove(first.Items[^1].Id); // The last one of the page, whose position is the token.
+        file.Journal.Remove(ids[4]);
+        var added = file.Created("pvc-new").Id;
+        var second = file.Journal.List(ObjectKind.Volume, first.NextToken, 0);
+
+        Assert.That(second.Items.Select(r => r.Id), Is.EqualTo(new[] { ids[3], ids[5], added }));
+        Assert.That(second.NextToken, Is.Empty);
+    }
+
+    [TestCase("invalid-token")]
+    [TestCase("-5")]
+    [TestCase("0")]
+    [TestCase("99999999999999999999999")]
+    public void List_TokenNotIssuedByTheJournal_IsStaleToken(string token)
+    {
+        using var file = new JournalFile();
+
+        Assert.Throws<StaleTokenException>(() => file.Journal.List(ObjectKind.Volume, token, 1));
+    }
+
+    [Test]
+    public void List_FiltersBySourceVolumeAndById()
+    {
+        using var file = new JournalFile();
+        var args = new DefiningArguments { SourceVolume = "vol-a" };
+        var a1 = file.Journal.MarkCreated(file.Journal.Reserve(ObjectKind.Snapshot, "s1", args).Id, 1).Id;
+        file.Journal.MarkCreated(file.Journal.Reserve(ObjectKind.Snapshot, "s2", new DefiningArguments { SourceVolume = "vol-b" }).Id, 1);
+        var a3 = file.Journal.MarkCreated(file.Journal.Reserve(ObjectKind.Snapshot, "s3", args).Id, 1).Id;
+
+        var bySource = file.Journal.List(ObjectKind.Snapshot, null, 0, new ListFilter { SourceVolume = "vol-a" });
+        var byId = file.Journal.List(ObjectKind.Snapshot, null, 0, new ListFilter { Id = a3 });
+        var none = file.Journal.List(ObjectKind.Snapshot, null, 0, new ListFilter { SourceVolume = "vol-zzz" });
+
+        Assert.That(bySource.Items.Select(r => r.Id), Is.EqualTo(new[] { a1, a3 }));
+        Assert.That(byId.Items.Select(r => r.Id), Is.EqualTo(new[] { a3 }));
+        Assert.That(none.Items, Is.Empty);
+    }
+}
