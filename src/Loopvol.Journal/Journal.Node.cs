@@ -25,7 +25,7 @@ public sealed partial class Journal
     /// removes the record. Repeated: no change. Anything else is <see cref="PreconditionFailedException"/>.
     /// </summary>
     public void SetStage(string volumeId, NodeState state, string? stagingPath = null, string? loopDevice = null,
-        string? stageArguments = null) => Write(db =>
+        string? stageArguments = null) => Write("set-stage", db =>
     {
         if (state == NodeState.InUse)
         {
@@ -64,7 +64,7 @@ public sealed partial class Journal
     /// other arguments, or held by another volume: <see cref="AlreadyExistsException"/>. A volume not Mounted:
     /// <see cref="PreconditionFailedException"/>.
     /// </summary>
-    public void AddPublication(string volumeId, Publication publication) => Write(db =>
+    public void AddPublication(string volumeId, Publication publication) => Write("add-publication", db =>
     {
         ArgumentNullException.ThrowIfNull(publication);
         var existing = db.Query(
@@ -92,7 +92,7 @@ public sealed partial class Journal
     });
 
     /// <summary>Removes a target path of a volume. Repeated, or unknown: does nothing and returns false.</summary>
-    public bool RemovePublication(string volumeId, string targetPath) => Write(db =>
+    public bool RemovePublication(string volumeId, string targetPath) => Write("remove-publication", db =>
         db.Execute("DELETE FROM node_publications WHERE volume_id = $v AND target_path = $t",
             ("$v", volumeId), ("$t", targetPath)) > 0);
 

@@ -51,7 +51,7 @@ public sealed partial class Journal
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(arguments);
-        return Write(db =>
+        return Write("reserve", db =>
         {
             if (FindIn(db, kind, name) is { } existing)
             {
@@ -87,7 +87,7 @@ public sealed partial class Journal
     /// <see cref="NotFoundException"/> for an unknown ID and <see cref="PreconditionFailedException"/> for an object
     /// being deleted or marked faulty.
     /// </summary>
-    public Reservation MarkCreated(ObjectId id, long sizeBytes) => Write(db =>
+    public Reservation MarkCreated(ObjectId id, long sizeBytes) => Write("mark-created", db =>
     {
         var record = GetIn(db, id) ?? throw new NotFoundException($"{id} does not exist");
         switch (record.State)
@@ -109,7 +109,7 @@ public sealed partial class Journal
     /// entry goes, the record stays), so a retry gets a new ID and the old one is never reused. Repeated: no change.
     /// A created or unknown object is left alone.
     /// </summary>
-    public void MarkFaulty(ObjectId id) => Write(db =>
+    public void MarkFaulty(ObjectId id) => Write("mark-faulty", db =>
     {
         if (GetIn(db, id) is not { State: ReservationState.Reserved })
         {
@@ -127,7 +127,7 @@ public sealed partial class Journal
     /// Marks an object as being deleted, before its backend object is removed. Repeated: no change. Returns the
     /// record, or null for an unknown ID (deleting what does not exist is success).
     /// </summary>
-    public Reservation? MarkDeleting(ObjectId id) => Write(db =>
+    public Reservation? MarkDeleting(ObjectId id) => Write("mark-deleting", db =>
     {
         var record = GetIn(db, id);
         if (record is { State: ReservationState.Reserved or ReservationState.Created })
@@ -145,7 +145,7 @@ public sealed partial class Journal
     /// entry, then its record, in one transaction. Called to undo a reservation, and after a backend object is
     /// deleted. Repeated, or for an unknown ID: does nothing and returns false.
     /// </summary>
-    public bool Remove(ObjectId id) => Write(db =>
+    public bool Remove(ObjectId id) => Write("remove", db =>
     {
         var uuid = id.Uuid.ToString("D");
         db.Execute("DELETE FROM group_members WHERE group_uuid = $uuid", ("$uuid", uuid));
@@ -155,7 +155,7 @@ public sealed partial class Journal
     });
 
     /// <summary>Sets the size of a created object (expansion). Repeated: no change. Unknown: NotFound.</summary>
-    public Reservation UpdateSize(ObjectId id, long sizeBytes) => Write(db =>
+    public Reservation UpdateSize(ObjectId id, long sizeBytes) => Write("update-size", db =>
     {
         var changed = db.Execute("UPDATE records SET size_bytes = $size, updated_at = $now WHERE uuid = $uuid AND state = 'created'",
             ("$size", sizeBytes), ("$now", Now), ("$uuid", id.Uuid.ToString("D")));

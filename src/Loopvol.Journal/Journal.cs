@@ -77,14 +77,19 @@ public sealed partial class Journal : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="body"/> in one IMMEDIATE transaction; an exception rolls everything back.</summary>
-    internal T Write<T>(Func<Db, T> body)
+    /// <summary>
+    /// Runs <paramref name="body"/> in one IMMEDIATE transaction; an exception rolls everything back. Fault points
+    /// <c>operation.before-commit</c> and <c>operation.after-commit</c> frame the commit.
+    /// </summary>
+    internal T Write<T>(string operation, Func<Db, T> body)
     {
         lock (_lock)
         {
             using var transaction = _connection.BeginTransaction(deferred: false);
             var result = body(new Db(_connection, transaction));
+            Fault($"{operation}.before-commit");
             transaction.Commit();
+            Fault($"{operation}.after-commit");
             return result;
         }
     }
