@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Loopvol.Grpc;
@@ -20,7 +21,9 @@ public sealed class GrpcServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly GrpcServerOptions _options;
     private readonly ILogger _logger;
+    private static readonly SemaphoreSlim UmaskGate = new(1, 1);
     private int _stopped;
+    private SocketIdentity? _bound;
 
     private GrpcServer(WebApplication app, GrpcEndpoint endpoint, GrpcServerOptions options, ILogger logger)
     {
@@ -39,6 +42,7 @@ public sealed class GrpcServer : IAsyncDisposable
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddLogging();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -69,6 +73,8 @@ public sealed class GrpcServer : IAsyncDisposable
         if (Endpoint.SocketPath is { } path)
         {
             UnixSocketFile.Prepare(path, _logger);
+            // The umask is the process's: one server at a time may change it.
+            await UmaskGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             var previous = Native.Umask(UnixSocketFile.BindUmask);
             try
             {
@@ -77,8 +83,10 @@ public sealed class GrpcServer : IAsyncDisposable
             finally
             {
                 Native.Umask(previous);
+                UmaskGate.Release();
             }
             File.SetUnixFileMode(path, UnixSocketFile.Mode);
+            _bound = SocketIdentity.Of(path);
         }
         else
         {
@@ -108,9 +116,10 @@ public sealed class GrpcServer : IAsyncDisposable
         }
         finally
         {
-            if (Endpoint.SocketPath is { } path)
+            // Only the socket this server bound: never one it failed to replace, nor a successor's at the path.
+            if (Endpoint.SocketPath is { } path && _bound is { } bound)
             {
-                UnixSocketFile.Remove(path);
+                UnixSocketFile.RemoveIfSame(path, bound);
                 Log.Stopped(_logger, path);
             }
         }

@@ -6,7 +6,11 @@ public sealed class GrpcServerOptions
     public const int DefaultMaxReceiveMessageSize = 4 * 1024 * 1024;
 
     /// <summary>A request message larger than this is answered RESOURCE_EXHAUSTED without being read.</summary>
-    public int MaxReceiveMessageSize { get; init; } = DefaultMaxReceiveMessageSize;
+    public int MaxReceiveMessageSize
+    {
+        get;
+        init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "must be 0 or more");
+    } = DefaultMaxReceiveMessageSize;
 
     /// <summary>How long in-flight calls may run on after a stop was asked for.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);

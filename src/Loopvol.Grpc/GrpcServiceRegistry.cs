@@ -75,7 +75,7 @@ public sealed class GrpcServiceRegistry
             throw new ArgumentException($"{path} takes {method.InputType.FullName}, not {typeof(TRequest).Name}",
                 nameof(method));
         }
-        if (typeof(TResponse).Name != method.OutputType.ClrType?.Name)
+        if (typeof(TResponse) != method.OutputType.ClrType)
         {
             throw new ArgumentException($"{path} returns {method.OutputType.FullName}, not {typeof(TResponse).Name}",
                 nameof(method));

@@ -51,6 +51,9 @@ public sealed class GrpcClient : IDisposable
         };
     }
 
+    /// <summary>A response message larger than this fails the call with RESOURCE_EXHAUSTED.</summary>
+    public int MaxReceiveMessageSize { get; init; } = 64 * 1024 * 1024;
+
     /// <summary>The underlying HTTP client, for tests that send hand-made requests.</summary>
     public HttpClient Http => _http;
 
@@ -65,7 +68,7 @@ public sealed class GrpcClient : IDisposable
         try
         {
             using var response = await SendAsync(PathOf(method), request, options, cts.Token).ConfigureAwait(false);
-            var reader = new ResponseReader<TResponse>(response);
+            var reader = new ResponseReader<TResponse>(response, MaxReceiveMessageSize);
             var message = await reader.ReadAsync(cts.Token).ConfigureAwait(false);
             if (message is not null && await reader.ReadAsync(cts.Token).ConfigureAwait(false) is not null)
             {
@@ -97,11 +100,11 @@ public sealed class GrpcClient : IDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
         {
-            throw Translate(e, options);
+            throw Translate(e, options, token);
         }
         using (response)
         {
-            var reader = new ResponseReader<TResponse>(response);
+            var reader = new ResponseReader<TResponse>(response, MaxReceiveMessageSize);
             while (true)
             {
                 TResponse? message;
@@ -111,7 +114,7 @@ public sealed class GrpcClient : IDisposable
                 }
                 catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
                 {
-                    throw Translate(e, options);
+                    throw Translate(e, options, token);
                 }
                 if (message is null)
                 {
@@ -152,9 +155,9 @@ public sealed class GrpcClient : IDisposable
             .ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            var code = (int)response.StatusCode;
+            var status = response.StatusCode;
             response.Dispose();
-            throw new RpcException(StatusCode.Internal, $"the server answered HTTP {code}");
+            throw new RpcException(HttpCode(status), $"the server answered HTTP {(int)status}");
         }
         return response;
     }
@@ -164,16 +167,55 @@ public sealed class GrpcClient : IDisposable
         var cts = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, extra);
         if (options.Timeout is { } timeout)
         {
-            cts.CancelAfter(timeout + options.LocalGrace);
+            var local = timeout + options.LocalGrace;
+            cts.CancelAfter(local < TimeSpan.Zero ? TimeSpan.Zero : local > GrpcTimeout.Max ? GrpcTimeout.Max : local);
         }
         return cts;
     }
 
-    private static RpcException Translate(Exception e, CallOptions options) => e switch
+    private static RpcException Translate(Exception e, CallOptions options, CancellationToken extra = default) => e switch
     {
-        OperationCanceledException when options.CancellationToken.IsCancellationRequested =>
+        OperationCanceledException when options.CancellationToken.IsCancellationRequested ||
+                                         extra.IsCancellationRequested =>
             new RpcException(StatusCode.Cancelled, "the call was cancelled"),
         OperationCanceledException => new RpcException(StatusCode.DeadlineExceeded, "the call's deadline passed"),
-        _ => new RpcException(StatusCode.Unavailable, $"the server could not be reached: {e.Message}"),
+        _ when Find<HttpProtocolException>(e) is { } reset => new RpcException(ResetCode(reset.ErrorCode),
+            $"the server reset the stream (HTTP/2 error {reset.ErrorCode})"),
+        HttpRequestException => new RpcException(StatusCode.Unavailable, $"the server could not be reached: {e.Message}"),
+        _ => new RpcException(StatusCode.Unavailable, $"the connection failed during the call: {e.Message}"),
     };
+
+    /// <summary>The gRPC spec's mapping of HTTP/2 RST_STREAM error codes.</summary>
+    private static StatusCode ResetCode(long code) => code switch
+    {
+        7 => StatusCode.Unavailable, // REFUSED_STREAM
+        8 => StatusCode.Cancelled, // CANCEL
+        11 => StatusCode.ResourceExhausted, // ENHANCE_YOUR_CALM
+        12 => StatusCode.PermissionDenied, // INADEQUATE_SECURITY
+        _ => StatusCode.Internal,
+    };
+
+    /// <summary>The gRPC spec's mapping of HTTP statuses other than 200.</summary>
+    private static StatusCode HttpCode(HttpStatusCode status) => (int)status switch
+    {
+        400 => StatusCode.Internal,
+        401 => StatusCode.Unauthenticated,
+        403 => StatusCode.PermissionDenied,
+        404 => StatusCode.Unimplemented,
+        429 or 502 or 503 or 504 => StatusCode.Unavailable,
+        _ => StatusCode.Unknown,
+    };
+
+    private static T? Find<T>(Exception? e)
+        where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+        return null;
+    }
 }

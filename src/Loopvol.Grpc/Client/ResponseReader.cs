@@ -6,7 +6,7 @@ using Loopvol.Grpc.Internal;
 namespace Loopvol.Grpc.Client;
 
 /// <summary>Reads a response's message frames, then its status from the trailers (or the headers).</summary>
-internal sealed class ResponseReader<T>(HttpResponseMessage response)
+internal sealed class ResponseReader<T>(HttpResponseMessage response, int maxMessageSize)
     where T : class, IMessage<T>, new()
 {
     private static readonly MessageParser<T> Parser = new(() => new T());
@@ -35,12 +35,24 @@ internal sealed class ResponseReader<T>(HttpResponseMessage response)
         {
             throw new RpcException(StatusCode.Internal, "the server sent a compressed message");
         }
+        if (length > (uint)maxMessageSize)
+        {
+            throw new RpcException(StatusCode.ResourceExhausted,
+                $"response message is {length} bytes, larger than the limit of {maxMessageSize} bytes");
+        }
         var payload = new byte[length];
         if (await ReadFullyAsync(_body, payload, token).ConfigureAwait(false) < payload.Length)
         {
             throw new RpcException(StatusCode.Internal, "the response ended inside a message");
         }
-        return Parser.ParseFrom(payload);
+        try
+        {
+            return Parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new RpcException(StatusCode.Internal, $"the response message could not be parsed: {e.Message}");
+        }
     }
 
     public Status Status()

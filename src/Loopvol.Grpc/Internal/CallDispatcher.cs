@@ -22,8 +22,7 @@ internal sealed class CallDispatcher(RouteTable routes, GrpcServerOptions option
             http.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
             return;
         }
-        if (request.ContentType is not { } contentType ||
-            !contentType.StartsWith(GrpcHeaders.ContentType, StringComparison.OrdinalIgnoreCase))
+        if (!GrpcHeaders.IsGrpcContentType(request.ContentType))
         {
             http.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
             return;
@@ -40,6 +39,7 @@ internal sealed class CallDispatcher(RouteTable routes, GrpcServerOptions option
         var call = new ServerCall(http, context, options, logger);
         var route = routes.Find(path);
         Task? handler = null;
+        var abandoned = false;
         Status status;
         try
         {
@@ -56,6 +56,7 @@ internal sealed class CallDispatcher(RouteTable routes, GrpcServerOptions option
             else
             {
                 handler = route.InvokeAsync(call);
+                Observe(handler, path, () => abandoned);
                 await handler.WaitAsync(cts.Token).ConfigureAwait(false);
                 status = Status.Ok;
             }
@@ -69,16 +70,13 @@ internal sealed class CallDispatcher(RouteTable routes, GrpcServerOptions option
         if (http.RequestAborted.IsCancellationRequested)
         {
             await call.AbandonAsync().ConfigureAwait(false);
-            status = new Status(StatusCode.Cancelled, "the client cancelled the call");
+            status = new Status(StatusCode.Cancelled, "the call was cancelled: the client left or the server stopped");
         }
         else
         {
             await call.EndAsync(status).ConfigureAwait(false);
         }
-        if (handler is { IsCompleted: false })
-        {
-            ObserveAbandoned(handler, path);
-        }
+        abandoned = handler is { IsCompleted: false };
         LogFinished(path, status, Stopwatch.GetElapsedTime(started));
     }
 
@@ -138,10 +136,14 @@ internal sealed class CallDispatcher(RouteTable routes, GrpcServerOptions option
         return copy;
     }
 
-    private void ObserveAbandoned(Task handler, string path) =>
+    /// <summary>
+    /// Observes every handler's exception, so none goes unobserved; one that fails after its call was answered
+    /// (deadline, cancellation) is logged, since nobody else will see it.
+    /// </summary>
+    private void Observe(Task handler, string path, Func<bool> abandoned) =>
         handler.ContinueWith(t =>
             {
-                if (t.Exception?.GetBaseException() is { } e and not OperationCanceledException)
+                if (t.Exception?.GetBaseException() is { } e and not OperationCanceledException && abandoned())
                 {
                     Log.AbandonedHandlerFailed(logger, path, e);
                 }

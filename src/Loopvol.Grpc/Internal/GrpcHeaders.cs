@@ -12,4 +12,21 @@ internal static class GrpcHeaders
     public const string SupportedEncodings = "identity,gzip";
 
     public static bool IsSupportedEncoding(string encoding) => encoding is "" or "identity" or "gzip";
+
+    /// <summary>
+    /// <c>application/grpc</c>, optionally <c>+proto</c>, optionally with parameters; not grpc-web, not other codecs.
+    /// </summary>
+    public static bool IsGrpcContentType(string? contentType)
+    {
+        if (contentType is null || !contentType.StartsWith(ContentType, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+        var rest = contentType.AsSpan(ContentType.Length);
+        if (rest.StartsWith("+proto", StringComparison.OrdinalIgnoreCase))
+        {
+            rest = rest["+proto".Length..];
+        }
+        return rest.IsEmpty || rest[0] == ';';
+    }
 }

@@ -8,7 +8,11 @@ internal static partial class Native
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
     private const uint StatxType = 0x1;
+    private const uint StatxIno = 0x100;
     private const int StatxModeOffset = 28;
+    private const int StatxInoOffset = 32;
+    private const int StatxDevMajorOffset = 136;
+    private const int StatxDevMinorOffset = 140;
     private const int TypeMask = 0xF000;
     private const int SocketType = 0xC000;
 
@@ -16,15 +20,18 @@ internal static partial class Native
     public static partial uint Umask(uint mask);
 
     /// <summary>True when <paramref name="path"/> exists and is a socket (links are not followed).</summary>
-    public static unsafe bool IsSocket(string path)
+    public static bool IsSocket(string path) => Stat(path) is { } st && (st.Mode & TypeMask) == SocketType;
+
+    /// <summary>The type-and-mode bits, device and inode of <paramref name="path"/>; null when it does not exist.</summary>
+    public static unsafe (int Mode, uint DevMajor, uint DevMinor, ulong Inode)? Stat(string path)
     {
         var buffer = stackalloc byte[256];
-        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0)
+        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxIno, buffer) != 0)
         {
-            return false;
+            return null;
         }
-        var mode = *(ushort*)(buffer + StatxModeOffset);
-        return (mode & TypeMask) == SocketType;
+        return (*(ushort*)(buffer + StatxModeOffset), *(uint*)(buffer + StatxDevMajorOffset),
+            *(uint*)(buffer + StatxDevMinorOffset), *(ulong*)(buffer + StatxInoOffset));
     }
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Loopvol.Grpc.Internal;
@@ -11,6 +12,7 @@ namespace Loopvol.Grpc.Internal;
 /// </summary>
 internal sealed class ServerCall(HttpContext http, CallContext context, GrpcServerOptions options, ILogger logger)
 {
+    private const int CancelErrorCode = 8;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private bool _ended;
 
@@ -55,7 +57,9 @@ internal sealed class ServerCall(HttpContext http, CallContext context, GrpcServ
             Context.CancellationToken.ThrowIfCancellationRequested();
             StartResponse();
             MessageFraming.Write(http.Response.BodyWriter, message);
-            await http.Response.BodyWriter.FlushAsync(Context.CancellationToken).ConfigureAwait(false);
+            // Not cancellable: cancelling a flush makes Kestrel reset the stream as INTERNAL_ERROR. A flush held by
+            // flow control when the call ends is released by EndAsync resetting the stream instead.
+            await http.Response.BodyWriter.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -69,7 +73,16 @@ internal sealed class ServerCall(HttpContext http, CallContext context, GrpcServ
     /// </summary>
     public async Task EndAsync(Status status)
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
+        if (!await _writeLock.WaitAsync(0).ConfigureAwait(false))
+        {
+            // A write is stuck behind flow control (the client reads no more): no status can follow it, so the
+            // stream is reset (CANCEL), which also releases the write.
+            http.Features.Get<IHttpResetFeature>()?.Reset(CancelErrorCode);
+            await _writeLock.WaitAsync().ConfigureAwait(false);
+            _ended = true;
+            _writeLock.Release();
+            return;
+        }
         try
         {
             _ended = true;

@@ -35,9 +35,10 @@ internal static class UnixSocketFile
         Log.RemovedStaleSocket(logger, path);
     }
 
-    public static void Remove(string path)
+    /// <summary>Removes the socket at <paramref name="path"/> only if it is still the one identified by <paramref name="bound"/>.</summary>
+    public static void RemoveIfSame(string path, SocketIdentity bound)
     {
-        if (Native.IsSocket(path))
+        if (SocketIdentity.Of(path) == bound)
         {
             File.Delete(path);
         }
@@ -56,4 +57,11 @@ internal static class UnixSocketFile
             return false;
         }
     }
+}
+
+/// <summary>Which file a socket path names: device and inode, so a successor's socket is never mistaken for ours.</summary>
+internal readonly record struct SocketIdentity(uint DevMajor, uint DevMinor, ulong Inode)
+{
+    public static SocketIdentity? Of(string path) =>
+        Native.Stat(path) is { } st ? new SocketIdentity(st.DevMajor, st.DevMinor, st.Inode) : null;
 }

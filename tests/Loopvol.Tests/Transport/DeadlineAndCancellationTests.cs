@@ -76,6 +76,52 @@ public sealed class DeadlineAndCancellationTests
     }
 
     [Test]
+    public async Task ClientCancellation_ThroughTheEnumeratorToken_IsCancelledNotDeadline()
+    {
+        await using var server = await EchoServer.StartAsync();
+        using var client = server.Client();
+        using var cts = new CancellationTokenSource();
+
+        var error = Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var _ in client.ServerStreamingAsync<EchoReply>(EchoServer.Method("Stream"),
+                               new EchoRequest { Count = 1, DelayMs = 30_000 }).WithCancellation(cts.Token))
+            {
+                await cts.CancelAsync();
+            }
+        });
+
+        Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.Cancelled));
+    }
+
+    [Test]
+    public async Task Deadline_WhileAStreamingWriteIsBlockedByFlowControl_ResetsTheStreamAndFreesTheHandler()
+    {
+        await using var server = await EchoServer.StartAsync();
+        using var client = server.Client();
+        var payload = new string('x', 512 * 1024);
+        var received = 0;
+
+        // The client reads one message, then stops reading: the server's writes fill the HTTP/2 windows and block.
+        var error = Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var _ in client.ServerStreamingAsync<EchoReply>(EchoServer.Method("Stream"),
+                               new EchoRequest { Text = payload, Count = 1000 },
+                               new() { Timeout = TimeSpan.FromMilliseconds(500), LocalGrace = TimeSpan.FromSeconds(20) }))
+            {
+                if (++received == 1)
+                {
+                    await Task.Delay(3000);
+                }
+            }
+        });
+
+        Assert.That(error!.StatusCode, Is.Not.EqualTo(StatusCode.Internal).And.Not.EqualTo(StatusCode.OK),
+            error.Status.ToString());
+        Assert.That(server.Logs.AllText, Does.Contain("/loopvol.test.Echo/Stream answered DeadlineExceeded"));
+    }
+
+    [Test]
     public async Task Timeout_LongerThanATimerCanWait_IsClampedNotRejected()
     {
         await using var server = await EchoServer.StartAsync();

@@ -119,6 +119,81 @@ public sealed class LifecycleTests
         Assert.That(reply.Text, Is.EqualTo("tcp"));
     }
 
+    [Test]
+    public async Task FailedStart_ThenDispose_LeavesTheLiveServersSocketAlone()
+    {
+        await using var first = await EchoServer.StartAsync();
+        var second = GrpcServer.Create(first.Endpoint, Registry(), new GrpcServerOptions(), NullLoggerFactory.Instance);
+        Assert.ThrowsAsync<IOException>(() => second.StartAsync());
+
+        await second.DisposeAsync();
+
+        using var client = first.Client();
+        var reply = await client.UnaryAsync<EchoReply>(EchoServer.Method("Unary"), new EchoRequest { Text = "alive" });
+        Assert.That(reply.Text, Is.EqualTo("alive"));
+    }
+
+    [Test]
+    public async Task Stop_WhileASuccessorTookThePathDuringTheDrain_LeavesTheSuccessorsSocket()
+    {
+        await using var old = await EchoServer.StartAsync();
+        using var client = old.Client();
+        var slow = client.UnaryAsync<EchoReply>(EchoServer.Method("Unary"), new EchoRequest { DelayMs = 1500 });
+        await old.HandlerStarted.Task.WaitAsync(Patience);
+        var stopping = old.Server.StopAsync();
+        await using var successor = GrpcServer.Create(old.Endpoint, Registry(), new GrpcServerOptions(),
+            NullLoggerFactory.Instance);
+        await WaitUntilAsync(async () =>
+        {
+            try
+            {
+                await successor.StartAsync();
+                return true;
+            }
+            catch (IOException)
+            {
+                return false; // The old listener is still up.
+            }
+        });
+
+        await stopping;
+        await slow;
+
+        using var fresh = new GrpcClient(old.Endpoint);
+        var reply = await fresh.UnaryAsync<EchoReply>(EchoServer.Method("Unary"), new EchoRequest { Text = "next" });
+        Assert.That(reply.Text, Is.EqualTo("next"));
+    }
+
+    [Test]
+    public async Task ConcurrentStarts_LeaveTheProcessUmaskAsItWas()
+    {
+        var before = Loopvol.Grpc.Internal.Native.Umask(0b_000_010_010);
+        Loopvol.Grpc.Internal.Native.Umask(before);
+
+        var servers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => EchoServer.StartAsync()));
+        foreach (var server in servers)
+        {
+            await server.DisposeAsync();
+        }
+
+        var after = Loopvol.Grpc.Internal.Native.Umask(before);
+        Assert.That(after, Is.EqualTo(before));
+    }
+
+    [Test]
+    public void Options_NegativeMessageLimit_IsRefused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new GrpcServerOptions { MaxReceiveMessageSize = -1 });
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!await condition())
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "the condition never came true");
+            await Task.Delay(20);
+        }
+    }
+
     private static GrpcServiceRegistry Registry() =>
         new GrpcServiceRegistry([EchoReflection.Descriptor.Services[0]])
             .MapUnary<EchoRequest, EchoReply>(EchoServer.Method("Unary"),

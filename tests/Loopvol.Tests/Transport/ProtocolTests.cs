@@ -43,6 +43,18 @@ public sealed class ProtocolTests
         Assert.That(after.Text, Is.EqualTo("ok"));
     }
 
+    [TestCase("application/grpc+proto")]
+    [TestCase("application/grpc; charset=utf-8")]
+    public async Task GrpcContentTypeVariants_AreAccepted(string contentType)
+    {
+        await using var server = await EchoServer.StartAsync();
+        using var client = server.Client();
+
+        var raw = await RawCall.SendAsync(client.Http, "/loopvol.test.Echo/Unary", RawCall.Frame(0, 0, []), contentType);
+
+        Assert.That(raw.GrpcStatus, Is.EqualTo("0"));
+    }
+
     [Test]
     public async Task OversizedMessage_IsResourceExhausted_WithoutReadingIt()
     {
@@ -129,6 +141,9 @@ public sealed class ProtocolTests
         Assert.That(error.Status.Detail, Does.Contain("not implemented"));
     }
 
+    [TestCase("application/grpc-web", "POST", HttpStatusCode.UnsupportedMediaType)]
+    [TestCase("application/grpc+json", "POST", HttpStatusCode.UnsupportedMediaType)]
+    [TestCase("application/grpcfoo", "POST", HttpStatusCode.UnsupportedMediaType)]
     [TestCase("text/plain", "POST", HttpStatusCode.UnsupportedMediaType)]
     [TestCase("application/grpc", "GET", HttpStatusCode.MethodNotAllowed)]
     public async Task NonGrpcRequest_GetsAnHttpError(string contentType, string method, HttpStatusCode expected)
