@@ -37,4 +37,17 @@ public sealed partial class Journal
             r => new Finding(FindingKind.FaultyWithEntry, r.GetString(0), $"faulty but still holds '{r.GetString(1)}'")));
         return findings;
     });
+
+    /// <summary>True when the file answers a query: what the Probe asks of the journal.</summary>
+    public bool Ping()
+    {
+        try
+        {
+            return Read(db => db.Scalar("SELECT count(*) FROM sqlite_master")) is not null;
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
 }

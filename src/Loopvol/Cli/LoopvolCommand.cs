@@ -20,11 +20,16 @@ public static class LoopvolCommand
         ["error"] = LogLevel.Error,
     };
 
-    /// <summary>Parses <paramref name="args"/>; on a usage error prints why and returns 2, else runs.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter? error = null)
+    /// <summary>
+    /// Parses <paramref name="args"/>; on a usage error prints why and returns 2, else runs the driver (through
+    /// <paramref name="run"/>, by default the real one) or the operator command asked for.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null,
+        Func<DriverSettings, Task<int>>? run = null)
     {
+        output ??= Console.Out;
         error ??= Console.Error;
-        var parse = Create(_ => Task.FromResult(0)).Parse(args);
+        var parse = Create(run ?? DriverHost.RunAsync, output).Parse(args);
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors)
@@ -34,13 +39,16 @@ public static class LoopvolCommand
             await error.WriteLineAsync("Run 'loopvol --help' for usage.").ConfigureAwait(false);
             return UsageError;
         }
-        var run = Create(DriverHost.RunAsync).Parse(args);
-        return await run.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null })
-            .ConfigureAwait(false);
+        return await parse.InvokeAsync(new InvocationConfiguration
+        {
+            ProcessTerminationTimeout = null,
+            Output = output,
+            Error = error,
+        }).ConfigureAwait(false);
     }
 
     /// <summary>Builds the root command; <paramref name="run"/> receives the parsed settings.</summary>
-    public static RootCommand Create(Func<DriverSettings, Task<int>> run)
+    public static RootCommand Create(Func<DriverSettings, Task<int>> run, TextWriter? output = null)
     {
         var endpoint = Flags.Text("--endpoint",
             "Where to serve CSI: unix:///path/csi.sock or tcp://host:port [default: unix://<data-dir>/csi.sock]",
@@ -53,6 +61,10 @@ public static class LoopvolCommand
             "alphanumeric)");
         var dataDir = Flags.Text("--data-dir", "Directory of the journal, the pool and the socket",
             DriverSettings.DefaultDataDirectory, Path.IsPathFullyQualified, "must be an absolute path");
+        dataDir.Recursive = true;
+        var poolDir = Flags.Text("--pool-dir", "Directory of the volume and snapshot images [default: <data-dir>/pool]",
+            null, Path.IsPathFullyQualified, "must be an absolute path");
+        poolDir.Recursive = true;
         var logLevel = Flags.OneOf("--log-level", "Least severe log level written", "info", [.. LogLevels.Keys]);
         var logFormat = Flags.OneOf("--log-format", "Log as one text line per record, or as JSON", "text",
             ["text", "json"]);
@@ -63,13 +75,14 @@ public static class LoopvolCommand
 
         var root = new RootCommand("loopvol: a CSI driver for node-local volumes on loop devices")
         {
-            endpoint, nodeId, driverName, dataDir, logLevel, logFormat, maxMessage, shutdown,
+            endpoint, nodeId, driverName, dataDir, poolDir, logLevel, logFormat, maxMessage, shutdown,
         };
+        root.Subcommands.Add(JournalCommand.Create(dataDir, poolDir, output ?? Console.Out));
         root.SetAction((result, cancellationToken) =>
         {
             var data = Path.GetFullPath(result.GetValue(dataDir)!);
             TryParseEndpoint(result.GetValue(endpoint) ?? $"unix://{Path.Combine(data, "csi.sock")}", out var parsed);
-            return run(new DriverSettings
+            var settings = new DriverSettings
             {
                 Endpoint = parsed!,
                 NodeId = result.GetValue(nodeId)!,
@@ -79,7 +92,10 @@ public static class LoopvolCommand
                 JsonLogs = result.GetValue(logFormat) == "json",
                 MaxMessageSize = result.GetValue(maxMessage),
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdown)),
-            });
+            };
+            return run(result.GetValue(poolDir) is { } pool
+                ? settings with { PoolDirectory = Path.GetFullPath(pool) }
+                : settings);
         });
         return root;
     }

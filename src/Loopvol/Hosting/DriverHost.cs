@@ -1,41 +1,13 @@
 using System.Runtime.InteropServices;
-using Loopvol.Core.Health;
 using Loopvol.Csi;
-using Loopvol.Csi.Errors;
-using Loopvol.Csi.Logging;
-using Loopvol.Csi.Services;
-using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Loopvol.Journal;
 using Microsoft.Extensions.Logging;
 
 namespace Loopvol.Hosting;
 
-/// <summary>Assembles the driver from its settings, serves until SIGTERM or SIGINT, then stops gracefully.</summary>
+/// <summary>Runs the driver: builds it from its settings, serves until SIGTERM or SIGINT, then stops gracefully.</summary>
 public static partial class DriverHost
 {
-    /// <summary>Builds the server for <paramref name="settings"/> without starting it.</summary>
-    public static GrpcServer Build(DriverSettings settings, ILoggerFactory loggerFactory)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        Directory.CreateDirectory(settings.DataDirectory,
-            UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
-            UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
-        var identity = new IdentityService(
-            new DriverIdentity(settings.DriverName, DriverIdentity.AssemblyVersion),
-            PluginCapabilities(),
-            [new DataDirectoryCheck(settings.DataDirectory)],
-            loggerFactory.CreateLogger<IdentityService>());
-        var options = new GrpcServerOptions
-        {
-            MaxReceiveMessageSize = settings.MaxMessageSize,
-            ShutdownTimeout = settings.ShutdownTimeout,
-            QuietMethods = CsiRegistry.QuietMethods,
-            ExceptionMapper = new CsiExceptionMapper(),
-            MessageFormatter = new SecretRedactingFormatter(),
-        };
-        return GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity), options, loggerFactory);
-    }
-
     /// <summary>Runs the driver until a termination signal; returns the process exit code.</summary>
     public static async Task<int> RunAsync(DriverSettings settings)
     {
@@ -45,29 +17,34 @@ public static partial class DriverHost
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => RequestStop(c, stop));
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => RequestStop(c, stop));
-        GrpcServer server;
+        Driver driver;
         try
         {
-            server = Build(settings, loggerFactory);
-            await server.StartAsync().ConfigureAwait(false);
+            driver = Driver.Create(settings, loggerFactory);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or JournalException)
         {
             StartFailed(logger, e.Message);
             return 1;
         }
-        await using (server.ConfigureAwait(false))
+        await using (driver.ConfigureAwait(false))
         {
+            try
+            {
+                await driver.Server.StartAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                StartFailed(logger, e.Message);
+                return 1;
+            }
             Started(logger, settings.DriverName, DriverIdentity.AssemblyVersion, settings.NodeId,
                 settings.DataDirectory);
             await stop.Task.ConfigureAwait(false);
-            await server.StopAsync().ConfigureAwait(false);
+            await driver.Server.StopAsync().ConfigureAwait(false);
         }
         return 0;
     }
-
-    /// <summary>What GetPluginCapabilities advertises: exactly the services implemented so far.</summary>
-    internal static IReadOnlyList<PluginCapability> PluginCapabilities() => [];
 
     private static void RequestStop(PosixSignalContext context, TaskCompletionSource stop)
     {

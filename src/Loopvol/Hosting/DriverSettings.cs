@@ -16,6 +16,15 @@ public sealed record DriverSettings
 
     public required string DataDirectory { get; init; }
 
+    /// <summary>The pool of volume and snapshot images; by default <c>&lt;data-dir&gt;/pool</c>.</summary>
+    public string PoolDirectory
+    {
+        get => field ?? Path.Combine(DataDirectory, "pool");
+        init;
+    }
+
+    public string JournalPath => Path.Combine(DataDirectory, "journal.db");
+
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
     public bool JsonLogs { get; init; }

@@ -20,7 +20,7 @@ public sealed class CommandLineTests
     {
         using var error = new StringWriter();
 
-        var exit = await LoopvolCommand.RunAsync(args, error);
+        var exit = await LoopvolCommand.RunAsync(args, TextWriter.Null, error);
 
         Assert.That(exit, Is.EqualTo(2));
         Assert.That(error.ToString(), Does.Contain(flag));

@@ -24,13 +24,15 @@ public sealed class InProcessDriver : IAsyncDisposable
             DataDirectory = _dir.Combine("data"),
         };
         Settings = customize?.Invoke(settings) ?? settings;
-        Server = DriverHost.Build(Settings, _loggers);
+        Driver = Driver.Create(Settings, _loggers);
         Client = new GrpcClient(Settings.Endpoint);
     }
 
     public DriverSettings Settings { get; }
 
-    public GrpcServer Server { get; }
+    public Driver Driver { get; }
+
+    public GrpcServer Server => Driver.Server;
 
     public GrpcClient Client { get; }
 
@@ -50,7 +52,7 @@ public sealed class InProcessDriver : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await Server.DisposeAsync();
+        await Driver.DisposeAsync();
         _loggers.Dispose();
         _dir.Dispose();
     }

@@ -1,0 +1,160 @@
+using System.CommandLine;
+using Loopvol.Core.Ids;
+using Loopvol.Journal.Maintenance;
+using Loopvol.Journal.Model;
+using Loopvol.Pool;
+
+namespace Loopvol.Cli;
+
+/// <summary>
+/// <c>loopvol journal …</c>: operator commands over the journal file, safe to run while the driver serves (SQLite
+/// lets the two processes share the file; writes wait for each other).
+/// </summary>
+internal static class JournalCommand
+{
+    private const string JournalFile = "journal.db";
+
+    public static Command Create(Option<string> dataDir, Option<string> poolDir, TextWriter output)
+    {
+        var journal = new Command("journal", "Inspect, check, repair and back up the journal");
+        journal.Subcommands.Add(List(dataDir, output));
+        journal.Subcommands.Add(Show(dataDir, output));
+        journal.Subcommands.Add(Check(dataDir, poolDir, output));
+        journal.Subcommands.Add(Gc(dataDir, poolDir, output));
+        journal.Subcommands.Add(Backup(dataDir, output));
+        return journal;
+    }
+
+    private static Command List(Option<string> dataDir, TextWriter output)
+    {
+        var kind = Flags.OneOf("--kind", "Only objects of this kind", "all", ["all", "volume", "snapshot", "group"]);
+        var command = new Command("list", "List every record, in creation order") { kind };
+        command.SetAction(r => WithJournal(r, dataDir, output, j =>
+        {
+            var records = j.All(r.GetValue(kind) is "all" ? null : Enum.Parse<ObjectKind>(r.GetValue(kind)!, true));
+            JournalPrinter.Table(output, records);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Show(Option<string> dataDir, TextWriter output)
+    {
+        var what = new Argument<string>("id-or-name") { Description = "An object ID, or the request name that made it" };
+        var command = new Command("show", "Show one record, its group members and its node state") { what };
+        command.SetAction(r => WithJournal(r, dataDir, output, j =>
+        {
+            var text = r.GetValue(what)!;
+            var matches = Enum.GetValues<ObjectKind>()
+                .Select(k => ObjectId.TryParse(text, k, out var id) ? j.Get(id.Value) : j.Find(k, text))
+                .OfType<Reservation>().ToList();
+            if (matches.Count == 0)
+            {
+                output.WriteLine($"no object has the ID or request name '{text}'");
+                return 1;
+            }
+            matches.ForEach(m => JournalPrinter.Details(output, j, m));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Check(Option<string> dataDir, Option<string> poolDir, TextWriter output)
+    {
+        var grace = GraceOption();
+        var command = new Command("check",
+            "Report stale reservations, faulty records, records without images and images without records " +
+            "(exit code 1 when anything is wrong)") { grace };
+        command.SetAction(r => WithJournal(r, dataDir, output, j =>
+        {
+            var findings = JournalAudit.Check(j, Inventory(r, dataDir, poolDir), DateTimeOffset.UtcNow,
+                TimeSpan.FromSeconds(r.GetValue(grace)));
+            JournalPrinter.Findings(output, findings);
+            return findings.Count == 0 ? 0 : 1;
+        }));
+        return command;
+    }
+
+    private static Command Gc(Option<string> dataDir, Option<string> poolDir, TextWriter output)
+    {
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only say what would be repaired" };
+        var apply = new Option<bool>("--apply") { Description = "Repair what can be repaired safely" };
+        var grace = GraceOption();
+        var command = new Command("gc", "Undo stale reservations, remove faulty records and orphan images")
+        {
+            dryRun, apply, grace,
+        };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(dryRun) == r.GetValue(apply))
+            {
+                r.AddError("journal gc needs exactly one of --dry-run and --apply");
+            }
+        });
+        command.SetAction(r => WithJournal(r, dataDir, output, j =>
+        {
+            var inventory = Inventory(r, dataDir, poolDir);
+            var now = DateTimeOffset.UtcNow;
+            var age = TimeSpan.FromSeconds(r.GetValue(grace));
+            var acted = JournalAudit.Gc(j, inventory, now, age, r.GetValue(apply));
+            output.WriteLine(r.GetValue(apply) ? $"repaired {acted.Count}:" : $"would repair {acted.Count}:");
+            JournalPrinter.Findings(output, acted);
+            var left = JournalAudit.Check(j, inventory, now, age).Where(f => !f.Repairable).ToList();
+            if (left.Count > 0)
+            {
+                output.WriteLine($"needs an operator ({left.Count}):");
+                JournalPrinter.Findings(output, left);
+            }
+            return left.Count == 0 ? 0 : 1;
+        }));
+        return command;
+    }
+
+    private static Command Backup(Option<string> dataDir, TextWriter output)
+    {
+        var file = new Argument<string>("file") { Description = "Where to write the copy" };
+        var command = new Command("backup", "Write a consistent copy of the journal, even while the driver runs") { file };
+        command.SetAction(r => WithJournal(r, dataDir, output, j =>
+        {
+            var destination = Path.GetFullPath(r.GetValue(file)!);
+            if (File.Exists(destination))
+            {
+                output.WriteLine($"{destination} exists; choose a new file");
+                return 1;
+            }
+            j.Backup(destination);
+            output.WriteLine($"backed up {j.Path} to {destination}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Option<int> GraceOption() => Flags.Integer("--grace",
+        "Seconds a reservation may wait for its image before it counts as stale", 600, 0, int.MaxValue,
+        "must be 0 or more seconds");
+
+    private static PoolInventory Inventory(ParseResult r, Option<string> dataDir, Option<string> poolDir) =>
+        new(new PoolLayout(r.GetValue(poolDir) ?? Path.Combine(r.GetValue(dataDir)!, "pool")));
+
+    /// <summary>Opens the journal of the data directory (never creating one) and runs <paramref name="body"/>.</summary>
+    private static int WithJournal(ParseResult r, Option<string> dataDir, TextWriter output,
+        Func<Journal.Journal, int> body)
+    {
+        var path = Path.Combine(r.GetValue(dataDir)!, JournalFile);
+        if (!File.Exists(path))
+        {
+            output.WriteLine($"no journal at {path}");
+            return 1;
+        }
+        try
+        {
+            using var journal = Journal.Journal.Open(path);
+            return body(journal);
+        }
+        catch (Journal.JournalException e)
+        {
+            output.WriteLine(e.Message);
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using Loopvol.Core.Health;
+using Loopvol.Csi;
+using Loopvol.Csi.Errors;
+using Loopvol.Csi.Logging;
+using Loopvol.Csi.Services;
+using Loopvol.Csi.V1;
+using Loopvol.Grpc;
+using Loopvol.Journal.Health;
+using Microsoft.Extensions.Logging;
+
+namespace Loopvol.Hosting;
+
+/// <summary>One running driver: its journal and its gRPC server, built from settings and disposed together.</summary>
+public sealed class Driver : IAsyncDisposable
+{
+    private Driver(DriverSettings settings, Journal.Journal journal, GrpcServer server)
+    {
+        Settings = settings;
+        Journal = journal;
+        Server = server;
+    }
+
+    public DriverSettings Settings { get; }
+
+    public Journal.Journal Journal { get; }
+
+    public GrpcServer Server { get; }
+
+    /// <summary>Creates the data directory, opens the journal and builds the server, without serving yet.</summary>
+    public static Driver Create(DriverSettings settings, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        Directory.CreateDirectory(settings.DataDirectory, DataDirectoryMode);
+        var journal = Loopvol.Journal.Journal.Open(settings.JournalPath,
+            new Journal.JournalOptions { Logger = loggerFactory.CreateLogger("Loopvol.Journal") });
+        try
+        {
+            var identity = new IdentityService(
+                new DriverIdentity(settings.DriverName, DriverIdentity.AssemblyVersion),
+                PluginCapabilities(),
+                [new DataDirectoryCheck(settings.DataDirectory), new JournalReadiness(journal)],
+                loggerFactory.CreateLogger<IdentityService>());
+            var options = new GrpcServerOptions
+            {
+                MaxReceiveMessageSize = settings.MaxMessageSize,
+                ShutdownTimeout = settings.ShutdownTimeout,
+                QuietMethods = CsiRegistry.QuietMethods,
+                ExceptionMapper = new CsiExceptionMapper(),
+                MessageFormatter = new SecretRedactingFormatter(),
+            };
+            var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity), options, loggerFactory);
+            return new Driver(settings, journal, server);
+        }
+        catch
+        {
+            journal.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What GetPluginCapabilities advertises: exactly the services implemented so far.</summary>
+    internal static IReadOnlyList<PluginCapability> PluginCapabilities() => [];
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync().ConfigureAwait(false);
+        Journal.Dispose();
+    }
+
+    private const UnixFileMode DataDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite |
+                                                   UnixFileMode.UserExecute | UnixFileMode.GroupRead |
+                                                   UnixFileMode.GroupExecute;
+}
