@@ -4,43 +4,70 @@ using Microsoft.Data.Sqlite;
 
 namespace Loopvol.Journal.Internal;
 
-/// <summary>A connection and, inside a write, its transaction: parameterised commands with no ceremony.</summary>
-internal readonly struct Db(SqliteConnection connection, SqliteTransaction? transaction)
+/// <summary>
+/// A connection and, inside a write, its transaction: parameterised commands with no ceremony. With a statement
+/// cache (the journal's one connection), each SQL text is prepared once and reused; the cache's owner serialises
+/// its use.
+/// </summary>
+internal readonly struct Db(SqliteConnection connection, SqliteTransaction? transaction,
+    Dictionary<string, SqliteCommand>? cache = null)
 {
-    public SqliteCommand Command(string text, params (string Name, object? Value)[] args)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = text;
-        command.Transaction = transaction;
-        foreach (var (name, value) in args)
-        {
-            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-        return command;
-    }
-
     public int Execute(string text, params (string, object?)[] args)
     {
-        using var command = Command(text, args);
-        return command.ExecuteNonQuery();
+        using var lease = Lease(text, args);
+        return lease.Command.ExecuteNonQuery();
     }
 
     public object? Scalar(string text, params (string, object?)[] args)
     {
-        using var command = Command(text, args);
-        return command.ExecuteScalar() is var value && value is DBNull ? null : value;
+        using var lease = Lease(text, args);
+        return lease.Command.ExecuteScalar() is var value && value is DBNull ? null : value;
     }
 
     public List<T> Query<T>(string text, Func<SqliteDataReader, T> read, params (string, object?)[] args)
     {
-        using var command = Command(text, args);
-        using var reader = command.ExecuteReader();
+        using var lease = Lease(text, args);
+        using var reader = lease.Command.ExecuteReader();
         var rows = new List<T>();
         while (reader.Read())
         {
             rows.Add(read(reader));
         }
         return rows;
+    }
+
+    private CommandLease Lease(string text, (string Name, object? Value)[] args)
+    {
+        SqliteCommand? command = null;
+        if (cache is null || !cache.TryGetValue(text, out command))
+        {
+            command = connection.CreateCommand();
+            command.CommandText = text;
+            foreach (var (name, _) in args)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+            cache?.Add(text, command);
+        }
+        command.Transaction = transaction;
+        foreach (var (name, value) in args)
+        {
+            command.Parameters[name].Value = value ?? DBNull.Value;
+        }
+        return new CommandLease(command, dispose: cache is null);
+    }
+
+    private readonly struct CommandLease(SqliteCommand command, bool dispose) : IDisposable
+    {
+        public SqliteCommand Command => command;
+
+        public void Dispose()
+        {
+            if (dispose)
+            {
+                command.Dispose();
+            }
+        }
     }
 }
 

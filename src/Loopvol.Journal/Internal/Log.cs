@@ -14,4 +14,7 @@ internal static partial class Log
 
     [LoggerMessage(3002, LogLevel.Warning, "marked {Id} faulty: its creation failed half way; a retry gets a new ID")]
     public static partial void MarkedFaulty(ILogger logger, string id);
+
+    [LoggerMessage(3003, LogLevel.Warning, "journal checkpoint ({Mode}) failed, retried on the next tick: {Reason}")]
+    public static partial void CheckpointFailed(ILogger logger, string mode, string reason);
 }

@@ -1,0 +1,6 @@
+using System.CommandLine;
+using Loopvol.Bench;
+
+var root = new RootCommand("loopvol benchmarks");
+root.Subcommands.Add(JournalBenchmark.Command());
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
