@@ -42,6 +42,14 @@ public sealed partial class Journal
                 r => (Columns.State(r.GetString(0)), r.GetInt64(1)), ("$kind", Columns.Text(kind)))
             .ToDictionary(p => p.Item1, p => p.Item2));
 
+    /// <summary>
+    /// The capacity promised to volumes: the size of each created or deleting one, and the requested size of each
+    /// still reserved. Faulty records promise nothing.
+    /// </summary>
+    public long ProvisionedBytes() => Read(db => Convert.ToInt64(db.Scalar(
+        "SELECT COALESCE(SUM(COALESCE(size_bytes, required_bytes, 0)), 0) FROM records " +
+        "WHERE kind = 'volume' AND state <> 'faulty'"), CultureInfo.InvariantCulture));
+
     /// <summary>Every record in any state, for operator commands and checks.</summary>
     public IReadOnlyList<Reservation> All(ObjectKind? kind = null) => Read(db => db.Query(
         $"SELECT {RecordColumns} FROM records r WHERE $kind IS NULL OR r.kind = $kind ORDER BY r.seq",

@@ -1,0 +1,29 @@
+using System.Runtime.InteropServices;
+using Loopvol.Core.Errors;
+
+namespace Loopvol.Core.Native;
+
+/// <summary>Turns a failed system call into an exception that says which call, on what, and why.</summary>
+public static class Errno
+{
+    public const int ENOENT = 2;
+    public const int EXDEV = 18;
+    public const int EINVAL = 22;
+    public const int ENOSPC = 28;
+    public const int ENXIO = 6;
+    public const int EOPNOTSUPP = 95;
+    public const int EBUSY = 16;
+
+    public static int Last => Marshal.GetLastPInvokeError();
+
+    /// <summary>An exception for the call that just failed: ENOSPC is resource exhaustion, the rest an OS failure.</summary>
+    public static Exception Failure(string call, string subject, int errno)
+    {
+        var text = $"{call} on {subject} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
+        return errno == ENOSPC ? new ResourceExhaustedException(text) : new CommandFailedException(call, errno, text);
+    }
+
+    /// <summary>Throws <see cref="Failure"/> when <paramref name="result"/> is negative.</summary>
+    public static long Check(long result, string call, string subject) =>
+        result >= 0 ? result : throw Failure(call, subject, Last);
+}

@@ -1,0 +1,106 @@
+using System.Runtime.InteropServices;
+using Loopvol.Core.Native;
+using Microsoft.Win32.SafeHandles;
+
+namespace Loopvol.Pool.Internal;
+
+/// <summary>The file system calls the pool is built on.</summary>
+internal static partial class FileOps
+{
+    private const uint Ficlone = 0x40049409; // _IOW(0x94, 9, int)
+    private const int SeekData = 3;
+    private const int SeekHole = 4;
+
+    /// <summary>Makes <paramref name="target"/> share every extent of <paramref name="source"/>; false when the file system cannot.</summary>
+    public static bool TryReflink(SafeFileHandle source, SafeFileHandle target, string subject)
+    {
+        if (Ioctl(target, Ficlone, source) == 0)
+        {
+            return true;
+        }
+        var errno = Errno.Last;
+        return errno is Errno.EOPNOTSUPP or Errno.EXDEV or Errno.EINVAL ? false : throw Errno.Failure("FICLONE", subject, errno);
+    }
+
+    /// <summary>
+    /// Copies <paramref name="length"/> bytes, only the data regions: holes are skipped (SEEK_DATA/SEEK_HOLE) and
+    /// stay holes in the target, and data moves in the kernel (copy_file_range).
+    /// </summary>
+    public static void SparseCopy(SafeFileHandle source, SafeFileHandle target, long length, string subject,
+        CancellationToken cancellationToken)
+    {
+        long offset = 0;
+        while (offset < length)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var data = Lseek(source, offset, SeekData);
+            if (data < 0)
+            {
+                if (Errno.Last == Errno.ENXIO)
+                {
+                    return; // No data after offset: the rest is a hole.
+                }
+                throw Errno.Failure("lseek(SEEK_DATA)", subject, Errno.Last);
+            }
+            var hole = Errno.Check(Lseek(source, data, SeekHole), "lseek(SEEK_HOLE)", subject);
+            CopyRange(source, target, data, Math.Min(hole, length) - data, subject, cancellationToken);
+            offset = hole;
+        }
+    }
+
+    /// <summary>fsync(2) of a directory, so a rename or unlink in it is durable.</summary>
+    public static void SyncDirectory(string directory)
+    {
+        // .NET opens no directory as a file, so this is open(2) itself (O_RDONLY is 0 on every architecture).
+        var fd = (int)Errno.Check(Open(directory, 0), "open", directory);
+        try
+        {
+            Errno.Check(FsyncFd(fd), "fsync", directory);
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    public static void Sync(SafeFileHandle handle, string subject) => Errno.Check(Fsync(handle), "fsync", subject);
+
+    private static unsafe void CopyRange(SafeFileHandle source, SafeFileHandle target, long start, long count,
+        string subject, CancellationToken cancellationToken)
+    {
+        long inOffset = start, outOffset = start;
+        while (count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var chunk = (nuint)Math.Min(count, 1L << 30);
+            var copied = Errno.Check(CopyFileRange(source, &inOffset, target, &outOffset, chunk, 0), "copy_file_range", subject);
+            if (copied == 0)
+            {
+                return; // The source ended early (it was shorter than its recorded size).
+            }
+            count -= copied;
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int Ioctl(SafeFileHandle fd, nuint request, SafeFileHandle argument);
+
+    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
+    private static partial long Lseek(SafeFileHandle fd, long offset, int whence);
+
+    [LibraryImport("libc", EntryPoint = "copy_file_range", SetLastError = true)]
+    private static unsafe partial nint CopyFileRange(SafeFileHandle fdIn, long* offIn, SafeFileHandle fdOut, long* offOut,
+        nuint length, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(SafeFileHandle fd);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int FsyncFd(int fd);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}

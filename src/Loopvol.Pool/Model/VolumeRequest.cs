@@ -1,0 +1,44 @@
+using Loopvol.Core.Ids;
+
+namespace Loopvol.Pool.Model;
+
+/// <summary>Where a new volume's data comes from.</summary>
+public sealed record ContentSource(ObjectId Id)
+{
+    public override string ToString() => $"{(Id.Kind == ObjectKind.Snapshot ? "snapshot" : "volume")}:{Id}";
+}
+
+/// <summary>
+/// A CreateVolume as the pool sees it: sizes in bytes (0 = not given), and the canonical texts of what else defines
+/// the request, compared exactly on a retry.
+/// </summary>
+public sealed record VolumeRequest
+{
+    public required string Name { get; init; }
+
+    public long RequiredBytes { get; init; }
+
+    public long LimitBytes { get; init; }
+
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+
+    public ContentSource? Source { get; init; }
+
+    public string? Accessibility { get; init; }
+
+    public string? Capabilities { get; init; }
+}
+
+/// <summary>A volume as the pool reports it.</summary>
+public sealed record VolumeInfo(ObjectId Id, long CapacityBytes, ContentSource? Source,
+    IReadOnlyDictionary<string, string> Parameters, string? Capabilities, DateTimeOffset CreatedAt);
+
+/// <summary>A snapshot as the pool reports it.</summary>
+public sealed record SnapshotInfo(ObjectId Id, ObjectId SourceVolume, long SizeBytes, DateTimeOffset CreatedAt,
+    ObjectId? Group);
+
+/// <summary>Whether an object's image is as the journal says: present, and of the recorded size.</summary>
+public sealed record Condition(bool Abnormal, string Message)
+{
+    public static readonly Condition Healthy = new(false, "the image is present and of the recorded size");
+}

@@ -1,0 +1,21 @@
+using Loopvol.Core.Faults;
+
+namespace Loopvol.Pool;
+
+/// <summary>The pool's sizing rules.</summary>
+public sealed record PoolOptions
+{
+    /// <summary>Sizes are rounded up to this; it is the block size of every file system the driver makes.</summary>
+    public const long BlockSize = 4096;
+
+    /// <summary>The size of a volume whose request gives none.</summary>
+    public long DefaultVolumeBytes { get; init; } = 1L << 30;
+
+    /// <summary>Bytes of the pool file system kept free for everything else.</summary>
+    public long ReserveBytes { get; init; }
+
+    /// <summary>Provisioned volume capacity may reach this multiple of the file system's usable size.</summary>
+    public double OvercommitRatio { get; init; } = 1.0;
+
+    public IFaultInjector Faults { get; init; } = NoFaults.Instance;
+}

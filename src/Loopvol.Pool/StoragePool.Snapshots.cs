@@ -1,0 +1,82 @@
+using Loopvol.Core.Errors;
+using Loopvol.Core.Ids;
+using Loopvol.Journal;
+using Loopvol.Journal.Model;
+using Loopvol.Pool.Model;
+
+namespace Loopvol.Pool;
+
+/// <summary>Snapshots: read-only copies of one volume's image, at the time they are taken.</summary>
+public sealed partial class StoragePool
+{
+    /// <summary>
+    /// Takes a snapshot of <paramref name="sourceVolume"/>, or returns the one this name already made from the same
+    /// volume. The same name from another volume is <see cref="AlreadyExistsException"/>; an unknown volume
+    /// <see cref="NotFoundException"/>. Retried after a crash at any step: finishes the same snapshot.
+    /// </summary>
+    public SnapshotInfo CreateSnapshot(string name, ObjectId sourceVolume, CancellationToken cancellationToken)
+    {
+        using var _ = journal.Locks.Acquire($"snapshot-name:{name}", sourceVolume.ToString());
+        var arguments = new DefiningArguments { SourceVolume = sourceVolume.ToString() };
+        switch (journal.Check(ObjectKind.Snapshot, name, arguments, r => images.Exists(r.BackendName)))
+        {
+            case CheckResult.Conflict conflict:
+                throw new AlreadyExistsException(
+                    $"snapshot '{name}' already exists as {conflict.Reservation.Id} with {conflict.Difference}");
+            case CheckResult.Found { Reservation.State: ReservationState.Created } found:
+                return SnapshotOf(found.Reservation);
+            case CheckResult.Found { Reservation.State: ReservationState.Reserved } found:
+                return SnapshotOf(journal.MarkCreated(found.Reservation.Id, images.SizeOf(found.Reservation.BackendName)!.Value));
+            case CheckResult.Found found:
+                throw new BusyException($"snapshot '{name}' ({found.Reservation.Id}) is being deleted");
+        }
+        var source = journal.Get(sourceVolume) is { State: ReservationState.Created } volume
+            ? volume
+            : throw new NotFoundException($"source volume {sourceVolume} does not exist");
+        var size = source.SizeBytes ?? 0;
+        var reservation = Admit(ObjectKind.Snapshot, name, arguments, size);
+        Faults.Reached("create-snapshot.reserved");
+        try
+        {
+            images.Copy(source.BackendName, reservation.BackendName, size, readOnly: true, cancellationToken);
+        }
+        catch (Exception e) when (e is not BusyException)
+        {
+            journal.MarkFaulty(reservation.Id);
+            throw;
+        }
+        Faults.Reached("create-snapshot.image-created");
+        return SnapshotOf(journal.MarkCreated(reservation.Id, size));
+    }
+
+    /// <summary>
+    /// Deletes a snapshot. Unknown is success; a member of a group snapshot is
+    /// <see cref="PreconditionFailedException"/> (the group is deleted as a whole). Retried: finishes the delete.
+    /// </summary>
+    public void DeleteSnapshot(ObjectId id)
+    {
+        using var _ = journal.Locks.Acquire(id.ToString());
+        if (journal.Get(id) is not { } record)
+        {
+            return;
+        }
+        if (record.Group is { } group)
+        {
+            throw new PreconditionFailedException($"snapshot {id} belongs to group snapshot {group}; delete the group");
+        }
+        journal.MarkDeleting(id);
+        Faults.Reached("delete-snapshot.marked");
+        images.Delete(record.BackendName);
+        journal.Remove(id);
+    }
+
+    public SnapshotInfo? GetSnapshot(ObjectId id) =>
+        journal.Get(id) is { State: ReservationState.Created } record ? SnapshotOf(record) : null;
+
+    public Page<Reservation> ListSnapshots(string? startingToken, int maxEntries, ListFilter filter) =>
+        journal.List(ObjectKind.Snapshot, startingToken, maxEntries, filter);
+
+    public static SnapshotInfo SnapshotOf(Reservation r) => new(r.Id,
+        ObjectId.Parse(r.Arguments.SourceVolume, ObjectKind.Volume, "source_volume_id"), r.SizeBytes ?? 0, r.CreatedAt,
+        r.Group);
+}

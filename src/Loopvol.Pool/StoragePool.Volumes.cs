@@ -1,0 +1,172 @@
+using Loopvol.Core.Errors;
+using Loopvol.Core.Host;
+using Loopvol.Core.Ids;
+using Loopvol.Journal.Model;
+using Loopvol.Pool.Model;
+
+namespace Loopvol.Pool;
+
+/// <summary>Volumes: create (empty, or a copy of a snapshot or volume), delete, expand, look up, list.</summary>
+public sealed partial class StoragePool
+{
+    /// <summary>
+    /// Creates a volume, or returns the one this name already made with the same arguments. The same name with
+    /// other arguments is <see cref="AlreadyExistsException"/>; a missing source <see cref="NotFoundException"/>.
+    /// Retried after a crash at any step: finishes the same volume, or (if it never got an image) starts over.
+    /// </summary>
+    public VolumeInfo CreateVolume(VolumeRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var keys = new List<string> { $"volume-name:{request.Name}" };
+        if (request.Source is { } source)
+        {
+            keys.Add(source.Id.ToString());
+        }
+        using var _ = journal.Locks.Acquire([.. keys]);
+        var arguments = new DefiningArguments
+        {
+            RequiredBytes = request.RequiredBytes,
+            LimitBytes = request.LimitBytes,
+            Parameters = request.Parameters,
+            ContentSource = request.Source?.ToString(),
+            Accessibility = request.Accessibility,
+            Capabilities = request.Capabilities,
+        };
+        switch (journal.Check(ObjectKind.Volume, request.Name, arguments, r => images.Exists(r.BackendName)))
+        {
+            case CheckResult.Conflict conflict:
+                throw new AlreadyExistsException(
+                    $"volume '{request.Name}' already exists as {conflict.Reservation.Id} with {conflict.Difference}");
+            case CheckResult.Found { Reservation.State: ReservationState.Created } found:
+                return Info(found.Reservation);
+            case CheckResult.Found { Reservation.State: ReservationState.Reserved } found:
+                // The image was made and renamed into place, then the driver stopped: finish the record.
+                return Info(journal.MarkCreated(found.Reservation.Id, images.SizeOf(found.Reservation.BackendName)!.Value));
+            case CheckResult.Found found:
+                throw new BusyException($"volume '{request.Name}' ({found.Reservation.Id}) is being deleted");
+        }
+        var sourceBytes = request.Source is { } s ? SourceSize(s) : (long?)null;
+        var size = DecideSize(request.RequiredBytes, request.LimitBytes, sourceBytes);
+        var reservation = Admit(ObjectKind.Volume, request.Name, arguments, size);
+        Faults.Reached("create-volume.reserved");
+        try
+        {
+            if (request.Source is { } from)
+            {
+                images.Copy(from.Id.ToString(), reservation.BackendName, size, readOnly: false, cancellationToken);
+            }
+            else
+            {
+                images.CreateEmpty(reservation.BackendName, size);
+            }
+        }
+        catch (Exception e) when (e is not BusyException)
+        {
+            journal.MarkFaulty(reservation.Id);
+            throw;
+        }
+        Faults.Reached("create-volume.image-created");
+        return Info(journal.MarkCreated(reservation.Id, size));
+    }
+
+    /// <summary>
+    /// Deletes a volume: marks the record, removes the image, removes the record. An unknown ID is success. A
+    /// volume still attached to a loop device, or staged on this node, is <see cref="PreconditionFailedException"/>.
+    /// Its snapshots are separate images and stay. Retried after a crash at any step: finishes the delete.
+    /// </summary>
+    public void DeleteVolume(ObjectId id)
+    {
+        using var _ = journal.Locks.Acquire(id.ToString());
+        if (journal.Get(id) is not { } record)
+        {
+            return;
+        }
+        var path = images.Layout.ImagePath(record.BackendName);
+        if (LoopBackingFiles.Holding(path) is [var device, ..])
+        {
+            throw new PreconditionFailedException($"volume {id} is attached to {device}; unstage it first");
+        }
+        if (journal.GetNodeVolume(id.ToString()) is { } node)
+        {
+            throw new PreconditionFailedException($"volume {id} is {node.State} on this node; unstage it first");
+        }
+        journal.MarkDeleting(id);
+        Faults.Reached("delete-volume.marked");
+        images.Delete(record.BackendName);
+        Faults.Reached("delete-volume.image-deleted");
+        journal.Remove(id);
+    }
+
+    /// <summary>
+    /// Grows a volume to at least <paramref name="requiredBytes"/> (never shrinks); returns the new size.
+    /// Repeated: returns the size it already has. Unknown: <see cref="NotFoundException"/>.
+    /// </summary>
+    public long ExpandVolume(ObjectId id, long requiredBytes, long limitBytes)
+    {
+        using var _ = journal.Locks.Acquire(id.ToString());
+        var record = CreatedVolume(id);
+        var current = record.SizeBytes ?? 0;
+        var size = DecideSize(requiredBytes, limitBytes, null);
+        if (size <= current)
+        {
+            return current;
+        }
+        lock (_admission)
+        {
+            if (size - current > AvailableBytes())
+            {
+                throw new ResourceExhaustedException(
+                    $"the pool cannot grow {id} by {size - current} bytes: {AvailableBytes()} bytes are available");
+            }
+            journal.UpdateSize(id, size);
+        }
+        images.Grow(record.BackendName, size);
+        return size;
+    }
+
+    public VolumeInfo? GetVolume(ObjectId id) =>
+        journal.Get(id) is { State: ReservationState.Created } record ? Info(record) : null;
+
+    public Page<Reservation> ListVolumes(string? startingToken, int maxEntries) =>
+        journal.List(ObjectKind.Volume, startingToken, maxEntries);
+
+    /// <summary>Abnormal when the image is missing or its size disagrees with the record.</summary>
+    public Condition ConditionOf(Reservation record)
+    {
+        var actual = images.SizeOf(record.BackendName);
+        if (actual is null)
+        {
+            return new Condition(true, $"the image of {record.Id} is missing from the pool");
+        }
+        return actual != record.SizeBytes
+            ? new Condition(true, $"the image of {record.Id} is {actual} bytes, the journal says {record.SizeBytes}")
+            : Condition.Healthy;
+    }
+
+    public static VolumeInfo Info(Reservation r) => new(r.Id, r.SizeBytes ?? 0,
+        r.Arguments.ContentSource is { } source ? ParseSource(source) : null, r.Arguments.Parameters,
+        r.Arguments.Capabilities, r.CreatedAt);
+
+    private Reservation CreatedVolume(ObjectId id) =>
+        journal.Get(id) is { State: ReservationState.Created } record
+            ? record
+            : throw new NotFoundException($"volume {id} does not exist");
+
+    private long SourceSize(ContentSource source)
+    {
+        var record = journal.Get(source.Id);
+        if (record is not { State: ReservationState.Created })
+        {
+            throw new NotFoundException($"the content source {source.Id} does not exist");
+        }
+        return record.SizeBytes ?? images.SizeOf(record.BackendName) ??
+            throw new NotFoundException($"the image of content source {source.Id} is missing");
+    }
+
+    private static ContentSource ParseSource(string text)
+    {
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        var kind = text[..colon] == "snapshot" ? ObjectKind.Snapshot : ObjectKind.Volume;
+        return new ContentSource(ObjectId.Parse(text[(colon + 1)..], kind, "content_source"));
+    }
+}

@@ -1,0 +1,81 @@
+using Loopvol.Core.Errors;
+using Loopvol.Core.Faults;
+using Loopvol.Core.Native;
+using Loopvol.Journal.Model;
+
+namespace Loopvol.Pool;
+
+/// <summary>
+/// Volumes and snapshots: the journal says what exists and who asked for it, the image store holds the data.
+/// Every create reserves its name in the journal before any file exists, and every delete marks the record before
+/// the file goes, so a crash at any point leaves something a retry (or gc) finishes. Operations on one name or one
+/// ID run one at a time; a second one meanwhile is refused as busy.
+/// </summary>
+public sealed partial class StoragePool(Journal.Journal journal, ImageStore images, PoolOptions options)
+{
+    private readonly Lock _admission = new();
+
+    public Journal.Journal Journal => journal;
+
+    public ImageStore Images => images;
+
+    public PoolOptions Options => options;
+
+    private IFaultInjector Faults => options.Faults;
+
+    /// <summary>
+    /// Bytes a new volume may still take: what the over-commit limit leaves after the provisioned capacity, and no
+    /// more than the file system's free space (less the reserve) allows at that ratio.
+    /// </summary>
+    public long AvailableBytes()
+    {
+        var fs = FileSystemStats.Of(images.Layout.Directory);
+        var limit = options.OvercommitRatio * Math.Max(0, fs.TotalBytes - options.ReserveBytes);
+        var free = options.OvercommitRatio * Math.Max(0, fs.AvailableBytes - options.ReserveBytes);
+        var left = Math.Min(limit - journal.ProvisionedBytes(), free);
+        return RoundDown((long)Math.Max(0, left));
+    }
+
+    /// <summary>The size a request gets: the required size (or the default, or the source's), rounded up to a block.</summary>
+    public long DecideSize(long requiredBytes, long limitBytes, long? sourceBytes)
+    {
+        if (limitBytes > 0 && requiredBytes > limitBytes)
+        {
+            throw new OutOfRangeException(
+                $"capacity_range.required_bytes {requiredBytes} is larger than limit_bytes {limitBytes}");
+        }
+        var wanted = Math.Max(requiredBytes, sourceBytes ?? 0);
+        if (wanted == 0)
+        {
+            wanted = limitBytes > 0 ? Math.Min(options.DefaultVolumeBytes, limitBytes) : options.DefaultVolumeBytes;
+        }
+        var size = RoundUp(wanted);
+        if (limitBytes > 0 && size > limitBytes)
+        {
+            throw new OutOfRangeException(sourceBytes > limitBytes
+                ? $"the source is {sourceBytes} bytes, more than capacity_range.limit_bytes {limitBytes}"
+                : $"no size of whole {PoolOptions.BlockSize}-byte blocks lies in the capacity range " +
+                  $"[{requiredBytes}, {limitBytes}]");
+        }
+        return size;
+    }
+
+    /// <summary>Reserves a name after checking that its size fits, as one step among concurrent creates.</summary>
+    private Reservation Admit(Core.Ids.ObjectKind kind, string name, DefiningArguments arguments, long sizeBytes)
+    {
+        lock (_admission)
+        {
+            if (kind == Core.Ids.ObjectKind.Volume && sizeBytes > AvailableBytes())
+            {
+                throw new ResourceExhaustedException(
+                    $"the pool cannot hold {sizeBytes} more bytes: {AvailableBytes()} bytes are available " +
+                    $"(over-commit ratio {options.OvercommitRatio}, reserve {options.ReserveBytes} bytes)");
+            }
+            return journal.Reserve(kind, name, arguments);
+        }
+    }
+
+    private static long RoundUp(long bytes) => (bytes + PoolOptions.BlockSize - 1) / PoolOptions.BlockSize * PoolOptions.BlockSize;
+
+    private static long RoundDown(long bytes) => bytes / PoolOptions.BlockSize * PoolOptions.BlockSize;
+}

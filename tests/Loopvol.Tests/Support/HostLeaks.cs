@@ -1,0 +1,23 @@
+using Loopvol.Core.Host;
+
+namespace Loopvol.Tests.Support;
+
+/// <summary>What tests may leave behind: no loop device and no mount of ours.</summary>
+public static class HostLeaks
+{
+    /// <summary>Loop devices bound to files of our tests, and mounts under our temp directories.</summary>
+    public static IReadOnlyList<string> Find()
+    {
+        var ours = new List<string>();
+        ours.AddRange(LoopBackingFiles.Read()
+            .Where(p => p.Value.Contains("loopvol-", StringComparison.Ordinal))
+            .Select(p => $"{p.Key} -> {p.Value}"));
+        ours.AddRange(File.ReadAllLines("/proc/self/mountinfo")
+            .Select(l => l.Split(' ')[4])
+            .Where(m => m.Contains("/loopvol-test-", StringComparison.Ordinal))
+            .Select(m => $"mount {m}"));
+        return ours;
+    }
+
+    public static void AssertNone() => Assert.That(Find(), Is.Empty, "loop devices or mounts were left behind");
+}
