@@ -9,9 +9,10 @@ namespace Loopvol.Csi;
 /// </summary>
 public static class CsiRegistry
 {
-    public static GrpcServiceRegistry Create(IdentityService identity)
+    public static GrpcServiceRegistry Create(IdentityService identity, ControllerService controller)
     {
         ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(controller);
         var registry = new GrpcServiceRegistry(CsiServices.All);
         registry
             .MapUnary<GetPluginInfoRequest, GetPluginInfoResponse>(
@@ -20,7 +21,31 @@ public static class CsiRegistry
                 CsiServices.Method("Identity", "GetPluginCapabilities"), identity.GetPluginCapabilitiesAsync)
             .MapUnary<ProbeRequest, ProbeResponse>(
                 CsiServices.Method("Identity", "Probe"), identity.ProbeAsync);
+        MapController(registry, controller);
         return registry;
+    }
+
+    private static void MapController(GrpcServiceRegistry registry, ControllerService c)
+    {
+        static Google.Protobuf.Reflection.MethodDescriptor M(string name) => CsiServices.Method("Controller", name);
+        registry
+            .MapUnary<ControllerGetCapabilitiesRequest, ControllerGetCapabilitiesResponse>(
+                M("ControllerGetCapabilities"), c.GetCapabilitiesAsync)
+            .MapUnary<CreateVolumeRequest, CreateVolumeResponse>(M("CreateVolume"), c.CreateVolumeAsync)
+            .MapUnary<DeleteVolumeRequest, DeleteVolumeResponse>(M("DeleteVolume"), c.DeleteVolumeAsync)
+            .MapUnary<ValidateVolumeCapabilitiesRequest, ValidateVolumeCapabilitiesResponse>(
+                M("ValidateVolumeCapabilities"), c.ValidateVolumeCapabilitiesAsync)
+            .MapUnary<ListVolumesRequest, ListVolumesResponse>(M("ListVolumes"), c.ListVolumesAsync)
+            .MapUnary<GetCapacityRequest, GetCapacityResponse>(M("GetCapacity"), c.GetCapacityAsync)
+            .MapUnary<CreateSnapshotRequest, CreateSnapshotResponse>(M("CreateSnapshot"), c.CreateSnapshotAsync)
+            .MapUnary<DeleteSnapshotRequest, DeleteSnapshotResponse>(M("DeleteSnapshot"), c.DeleteSnapshotAsync)
+            .MapUnary<ListSnapshotsRequest, ListSnapshotsResponse>(M("ListSnapshots"), c.ListSnapshotsAsync)
+            .MapUnary<GetSnapshotRequest, GetSnapshotResponse>(M("GetSnapshot"), c.GetSnapshotAsync)
+            .MapUnary<ControllerExpandVolumeRequest, ControllerExpandVolumeResponse>(
+                M("ControllerExpandVolume"), c.ExpandVolumeAsync)
+            .MapUnary<ControllerGetVolumeRequest, ControllerGetVolumeResponse>(M("ControllerGetVolume"), c.GetVolumeAsync)
+            .MapUnary<ControllerModifyVolumeRequest, ControllerModifyVolumeResponse>(
+                M("ControllerModifyVolume"), c.ModifyVolumeAsync);
     }
 
     /// <summary>Methods called so often (liveness probes) that their calls are logged at Trace.</summary>

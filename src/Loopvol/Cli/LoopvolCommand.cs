@@ -70,12 +70,23 @@ public static class LoopvolCommand
             ["text", "json"]);
         var maxMessage = Flags.Integer("--max-message-size", "Largest request message accepted, in bytes",
             GrpcServerOptions.DefaultMaxReceiveMessageSize, 1024, int.MaxValue, "must be at least 1024 bytes");
+        var reserve = Flags.Text("--pool-reserve", "Bytes of the pool's file system kept free (suffixes Ki, Mi, Gi, Ti, K, M, G, T)",
+            "0", t => Sizes.TryParse(t, out _), "is not a size (e.g. 10Gi)");
+        var overcommit = Flags.Text("--overcommit-ratio",
+            "Provisioned capacity may reach this multiple of the pool's usable size", "1.0",
+            t => double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture,
+                out var r) && r > 0 && r <= 100, "must be a number above 0 and at most 100");
+        var attach = new Option<bool>("--enable-attach")
+        {
+            Description = "Serve ControllerPublish/Unpublish (needs an attacher; off in per-node deployments)",
+        };
         var shutdown = Flags.Integer("--shutdown-timeout", "Seconds in-flight calls may run on after SIGTERM", 10, 0,
             3600, "must be between 0 and 3600 seconds");
 
         var root = new RootCommand("loopvol: a CSI driver for node-local volumes on loop devices")
         {
-            endpoint, nodeId, driverName, dataDir, poolDir, logLevel, logFormat, maxMessage, shutdown,
+            endpoint, nodeId, driverName, dataDir, poolDir, reserve, overcommit, attach, logLevel, logFormat, maxMessage,
+            shutdown,
         };
         root.Subcommands.Add(JournalCommand.Create(dataDir, poolDir, output ?? Console.Out));
         root.SetAction((result, cancellationToken) =>
@@ -92,6 +103,10 @@ public static class LoopvolCommand
                 JsonLogs = result.GetValue(logFormat) == "json",
                 MaxMessageSize = result.GetValue(maxMessage),
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdown)),
+                PoolReserveBytes = Sizes.TryParse(result.GetValue(reserve)!, out var bytes) ? bytes : 0,
+                OvercommitRatio = double.Parse(result.GetValue(overcommit)!, System.Globalization.CultureInfo.InvariantCulture),
+                EnableAttach = result.GetValue(attach),
+                Faults = KillAtFault.FromEnvironment(),
             };
             return run(result.GetValue(poolDir) is { } pool
                 ? settings with { PoolDirectory = Path.GetFullPath(pool) }

@@ -6,12 +6,13 @@ using Loopvol.Csi.Services;
 using Loopvol.Csi.V1;
 using Loopvol.Grpc;
 using Loopvol.Journal.Health;
+using Loopvol.Pool;
 using Microsoft.Extensions.Logging;
 
 namespace Loopvol.Hosting;
 
 /// <summary>One running driver: its journal and its gRPC server, built from settings and disposed together.</summary>
-public sealed class Driver : IAsyncDisposable
+public sealed partial class Driver : IAsyncDisposable
 {
     private Driver(DriverSettings settings, Journal.Journal journal, GrpcServer server)
     {
@@ -31,15 +32,27 @@ public sealed class Driver : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(settings);
         Directory.CreateDirectory(settings.DataDirectory, DataDirectoryMode);
-        var journal = Loopvol.Journal.Journal.Open(settings.JournalPath,
-            new Journal.JournalOptions { Logger = loggerFactory.CreateLogger("Loopvol.Journal") });
+        var journal = Loopvol.Journal.Journal.Open(settings.JournalPath, new Journal.JournalOptions
+        {
+            Logger = loggerFactory.CreateLogger("Loopvol.Journal"),
+            Faults = settings.Faults,
+        });
         try
         {
+            var images = new ImageStore(new PoolLayout(settings.PoolDirectory), settings.Faults);
+            PoolOpened(loggerFactory.CreateLogger("Loopvol.Pool"), settings.PoolDirectory, images.SupportsReflink);
+            var pool = new StoragePool(journal, images, new PoolOptions
+            {
+                ReserveBytes = settings.PoolReserveBytes,
+                OvercommitRatio = settings.OvercommitRatio,
+                Faults = settings.Faults,
+            });
             var identity = new IdentityService(
                 new DriverIdentity(settings.DriverName, DriverIdentity.AssemblyVersion),
                 PluginCapabilities(),
                 [new DataDirectoryCheck(settings.DataDirectory), new JournalReadiness(journal)],
                 loggerFactory.CreateLogger<IdentityService>());
+            var controller = new ControllerService(pool, new ControllerOptions(settings.NodeId, settings.EnableAttach));
             var options = new GrpcServerOptions
             {
                 MaxReceiveMessageSize = settings.MaxMessageSize,
@@ -48,7 +61,8 @@ public sealed class Driver : IAsyncDisposable
                 ExceptionMapper = new CsiExceptionMapper(),
                 MessageFormatter = new SecretRedactingFormatter(),
             };
-            var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity), options, loggerFactory);
+            var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller), options,
+                loggerFactory);
             return new Driver(settings, journal, server);
         }
         catch
@@ -59,7 +73,18 @@ public sealed class Driver : IAsyncDisposable
     }
 
     /// <summary>What GetPluginCapabilities advertises: exactly the services implemented so far.</summary>
-    internal static IReadOnlyList<PluginCapability> PluginCapabilities() => [];
+    internal static IReadOnlyList<PluginCapability> PluginCapabilities() =>
+    [
+        new() { Service = new() { Type = PluginCapability.Types.Service.Types.Type.ControllerService } },
+        new() { Service = new() { Type = PluginCapability.Types.Service.Types.Type.VolumeAccessibilityConstraints } },
+        new() { VolumeExpansion = new() { Type = PluginCapability.Types.VolumeExpansion.Types.Type.Offline } },
+    ];
+
+    [LoggerMessage(3100, LogLevel.Information, "pool {Directory}: copies are {Kind}")]
+    private static partial void PoolOpened(ILogger logger, string directory, string kind);
+
+    private static void PoolOpened(ILogger logger, string directory, bool reflink) =>
+        PoolOpened(logger, directory, reflink ? "reflinks (shared extents)" : "sparse copies (no reflink support)");
 
     public async ValueTask DisposeAsync()
     {

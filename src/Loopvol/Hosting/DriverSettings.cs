@@ -1,3 +1,4 @@
+using Loopvol.Core.Faults;
 using Loopvol.Grpc;
 using Microsoft.Extensions.Logging;
 
@@ -24,6 +25,18 @@ public sealed record DriverSettings
     }
 
     public string JournalPath => Path.Combine(DataDirectory, "journal.db");
+
+    /// <summary>Bytes of the pool's file system kept free for everything else.</summary>
+    public long PoolReserveBytes { get; init; }
+
+    /// <summary>Provisioned capacity may reach this multiple of the pool's usable size (1.0: no over-commit).</summary>
+    public double OvercommitRatio { get; init; } = 1.0;
+
+    /// <summary>Serve ControllerPublish/Unpublish (only useful with an attacher; off in per-node deployments).</summary>
+    public bool EnableAttach { get; init; }
+
+    /// <summary>Test-only crash points; production runs get none.</summary>
+    public IFaultInjector Faults { get; init; } = NoFaults.Instance;
 
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 

@@ -65,9 +65,11 @@ public sealed class IdentityTests
         Assert.That(driver.Logs.AllText, Does.Contain("not ready: data directory"));
     }
 
+    /// <summary>Services not built yet, and the attach RPCs that are off unless --enable-attach.</summary>
     private static IEnumerable<TestCaseData> NotYetImplemented() =>
-        CsiServices.All.Where(s => s.Name != "Identity")
+        CsiServices.All.Where(s => s.Name is not ("Identity" or "Controller"))
             .SelectMany(s => s.Methods)
+            .Concat(new[] { "ControllerPublishVolume", "ControllerUnpublishVolume" }.Select(m => CsiServices.Method("Controller", m)))
             .Select(m => new TestCaseData(m.Service.Name, m.Name).SetName($"{m.Service.Name}_{m.Name}_IsUnimplemented"));
 
     [TestCaseSource(nameof(NotYetImplemented))]

@@ -13,7 +13,7 @@ public sealed class PythonGrpcInteropTests
     private const string Protoc = "/usr/bin/protoc";
 
     [Test]
-    public async Task PythonGrpcio_IdentityRpcsUnknownMethodAndDeadlines_BehaveAsTheSpecSays()
+    public async Task PythonGrpcio_IdentityRpcsErrorsUnknownMethodAndDeadlines_BehaveAsTheSpecSays()
     {
         Assert.That(File.Exists(Python) && File.Exists(Protoc), Is.True,
             "python3-grpcio and protobuf-compiler must be installed (the README test command installs them)");
@@ -39,7 +39,8 @@ public sealed class PythonGrpcInteropTests
             Assert.That(results["Probe"].GetProperty("ready").GetBoolean(), Is.True);
             Assert.That(Code(results["UnknownMethod"]), Is.EqualTo("UNIMPLEMENTED"));
             Assert.That(results["UnknownMethod"].GetProperty("detail").GetString(), Does.Contain("NoSuchMethod"));
-            Assert.That(Code(results["UnimplementedMethod"]), Is.EqualTo("UNIMPLEMENTED"));
+            Assert.That(Code(results["InvalidCreateVolume"]), Is.EqualTo("INVALID_ARGUMENT"));
+            Assert.That(results["InvalidCreateVolume"].GetProperty("detail").GetString(), Does.Contain("volume_capabilities"));
             Assert.That(Code(results["GenerousDeadline"]), Is.EqualTo("OK"));
             Assert.That(Code(results["BlockedUntilDeadline"]), Is.EqualTo("DEADLINE_EXCEEDED"));
             Assert.That(results["BlockedUntilDeadline"].GetProperty("seconds").GetDouble(), Is.LessThan(5),

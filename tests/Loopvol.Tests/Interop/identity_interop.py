@@ -48,7 +48,7 @@ def main():
     code, _, detail = call(channel, "/csi.v1.Controller/CreateVolume",
                            csi_pb2.CreateVolumeRequest(name="pvc-1", secrets={"k": "v"}),
                            csi_pb2.CreateVolumeResponse)
-    report("UnimplementedMethod", code, detail)
+    report("InvalidCreateVolume", code, detail)
 
     # A generous deadline travels as grpc-timeout and must be accepted.
     code, _, detail = call(channel, "/csi.v1.Identity/Probe", csi_pb2.ProbeRequest(), csi_pb2.ProbeResponse,

@@ -1,0 +1,180 @@
+using Loopvol.Core.Ids;
+using Loopvol.Csi.Validation;
+using Loopvol.Csi.V1;
+using Loopvol.Grpc;
+using Loopvol.Pool;
+using Loopvol.Pool.Model;
+using Cap = Loopvol.Csi.V1.ControllerServiceCapability.Types.RPC.Types.Type;
+
+namespace Loopvol.Csi.Services;
+
+/// <summary>
+/// The CSI Controller service over the storage pool: it validates each request before any side effect, calls the
+/// pool, and maps the result. Domain errors become status codes in one place (CsiExceptionMapper).
+/// </summary>
+public sealed partial class ControllerService(StoragePool pool, ControllerOptions options)
+{
+    private const string FsTypeParameter = "fsType";
+    private const string KubernetesPrefix = "csi.storage.k8s.io/";
+
+    public Task<ControllerGetCapabilitiesResponse> GetCapabilitiesAsync(ControllerGetCapabilitiesRequest request,
+        CallContext context)
+    {
+        var types = new List<Cap>
+        {
+            Cap.CreateDeleteVolume, Cap.CreateDeleteSnapshot, Cap.ListVolumes, Cap.ListSnapshots, Cap.GetCapacity,
+            Cap.CloneVolume, Cap.ExpandVolume, Cap.GetVolume, Cap.VolumeCondition, Cap.SingleNodeMultiWriter,
+        };
+        if (options.EnableAttach)
+        {
+            types.AddRange([Cap.PublishUnpublishVolume, Cap.PublishReadonly]);
+        }
+        return Task.FromResult(new ControllerGetCapabilitiesResponse
+        {
+            Capabilities = { types.Select(t => new ControllerServiceCapability { Rpc = new() { Type = t } }) },
+        });
+    }
+
+    public Task<CreateVolumeResponse> CreateVolumeAsync(CreateVolumeRequest request, CallContext context)
+    {
+        var name = Require.NotEmpty(request.Name, "name");
+        Capabilities.Check(request.VolumeCapabilities, "volume_capabilities");
+        var (required, limit) = Require.Range(request.CapacityRange);
+        CheckParameters(request.Parameters, request.VolumeCapabilities);
+        var source = Source(request.VolumeContentSource);
+        NodeTopology.Admit(request.AccessibilityRequirements, options.NodeId);
+        var volume = pool.CreateVolume(new VolumeRequest
+        {
+            Name = name,
+            RequiredBytes = required,
+            LimitBytes = limit,
+            Parameters = request.Parameters,
+            Source = source,
+            Accessibility = NodeTopology.Canonical(request.AccessibilityRequirements),
+            Capabilities = Capabilities.Canonical(request.VolumeCapabilities),
+        }, context.CancellationToken);
+        return Task.FromResult(new CreateVolumeResponse { Volume = ToCsi(volume) });
+    }
+
+    public Task<DeleteVolumeResponse> DeleteVolumeAsync(DeleteVolumeRequest request, CallContext context)
+    {
+        var text = Require.NotEmpty(request.VolumeId, "volume_id");
+        if (Require.Lookup(text, ObjectKind.Volume) is { } id)
+        {
+            pool.DeleteVolume(id);
+        }
+        return Task.FromResult(new DeleteVolumeResponse());
+    }
+
+    public Task<ValidateVolumeCapabilitiesResponse> ValidateVolumeCapabilitiesAsync(
+        ValidateVolumeCapabilitiesRequest request, CallContext context)
+    {
+        var text = Require.NotEmpty(request.VolumeId, "volume_id");
+        if (request.VolumeCapabilities.Count == 0)
+        {
+            throw Require.Invalid("volume_capabilities is required");
+        }
+        var volume = Volume(text);
+        var problems = request.VolumeCapabilities.Select((c, i) => Capabilities.Problem(c, $"volume_capabilities[{i}]"))
+            .OfType<string>().ToList();
+        var unknown = request.Parameters.Keys.Where(k => k != FsTypeParameter && !k.StartsWith(KubernetesPrefix, StringComparison.Ordinal));
+        problems.AddRange(unknown.Select(k => $"parameters: unknown key '{k}'"));
+        if (volume.Capabilities is { } made && Capabilities.IsBlock(request.VolumeCapabilities) != made.Contains("block;", StringComparison.Ordinal))
+        {
+            problems.Add("volume_capabilities: the volume was made for the other access type (mount or block)");
+        }
+        var response = new ValidateVolumeCapabilitiesResponse();
+        if (problems.Count > 0)
+        {
+            response.Message = string.Join("; ", problems);
+            return Task.FromResult(response);
+        }
+        response.Confirmed = new ValidateVolumeCapabilitiesResponse.Types.Confirmed
+        {
+            VolumeCapabilities = { request.VolumeCapabilities },
+            VolumeContext = { request.VolumeContext },
+            Parameters = { request.Parameters },
+            MutableParameters = { request.MutableParameters },
+        };
+        return Task.FromResult(response);
+    }
+
+    public Task<GetCapacityResponse> GetCapacityAsync(GetCapacityRequest request, CallContext context)
+    {
+        foreach (var (i, capability) in request.VolumeCapabilities.Index())
+        {
+            if (Capabilities.Problem(capability, $"volume_capabilities[{i}]") is not null)
+            {
+                return Task.FromResult(new GetCapacityResponse()); // No capacity for what cannot be made.
+            }
+        }
+        if (request.AccessibleTopology is { } topology &&
+            !(topology.Segments.Count == 1 && topology.Segments.TryGetValue(NodeTopology.NodeKey, out var node) && node == options.NodeId))
+        {
+            return Task.FromResult(new GetCapacityResponse());
+        }
+        return Task.FromResult(new GetCapacityResponse { AvailableCapacity = pool.AvailableBytes() });
+    }
+
+    private VolumeInfo Volume(string text) =>
+        (Require.Lookup(text, ObjectKind.Volume) is { } id ? pool.GetVolume(id) : null)
+        ?? throw new RpcException(StatusCode.NotFound, $"volume_id {text} does not exist");
+
+    private static ContentSource? Source(VolumeContentSource? source) => source?.TypeCase switch
+    {
+        null or VolumeContentSource.TypeOneofCase.None => null,
+        VolumeContentSource.TypeOneofCase.Snapshot => new ContentSource(
+            Require.Lookup(Require.NotEmpty(source.Snapshot.SnapshotId, "volume_content_source.snapshot.snapshot_id"),
+                ObjectKind.Snapshot)
+            ?? throw new RpcException(StatusCode.NotFound, $"snapshot {source.Snapshot.SnapshotId} does not exist")),
+        VolumeContentSource.TypeOneofCase.Volume => new ContentSource(
+            Require.Lookup(Require.NotEmpty(source.Volume.VolumeId, "volume_content_source.volume.volume_id"),
+                ObjectKind.Volume)
+            ?? throw new RpcException(StatusCode.NotFound, $"volume {source.Volume.VolumeId} does not exist")),
+        _ => throw Require.Invalid("volume_content_source has an unknown type"),
+    };
+
+    private static void CheckParameters(IDictionary<string, string> parameters, IEnumerable<VolumeCapability> capabilities)
+    {
+        foreach (var key in parameters.Keys.Order(StringComparer.Ordinal))
+        {
+            if (key != FsTypeParameter && !key.StartsWith(KubernetesPrefix, StringComparison.Ordinal))
+            {
+                throw Require.Invalid($"parameters: unknown key '{key}' (known: {FsTypeParameter}, {KubernetesPrefix}*)");
+            }
+        }
+        if (parameters.TryGetValue(FsTypeParameter, out var fs))
+        {
+            if (!Capabilities.FileSystems.Contains(fs))
+            {
+                throw Require.Invalid($"parameters: {FsTypeParameter} '{fs}' is not supported (ext4 or xfs)");
+            }
+            if (Capabilities.FsType(capabilities) is { Length: > 0 } asked && asked != fs)
+            {
+                throw Require.Invalid(
+                    $"parameters: {FsTypeParameter} '{fs}' contradicts volume_capabilities mount.fs_type '{asked}'");
+            }
+        }
+    }
+
+    private Volume ToCsi(VolumeInfo v)
+    {
+        var volume = new Volume
+        {
+            VolumeId = v.Id.ToString(),
+            CapacityBytes = v.CapacityBytes,
+            AccessibleTopology = { NodeTopology.Of(options.NodeId) },
+        };
+        if (v.Source is { } source)
+        {
+            volume.ContentSource = source.Id.Kind == ObjectKind.Snapshot
+                ? new VolumeContentSource { Snapshot = new() { SnapshotId = source.Id.ToString() } }
+                : new VolumeContentSource { Volume = new() { VolumeId = source.Id.ToString() } };
+        }
+        if (v.Parameters.TryGetValue(FsTypeParameter, out var fs))
+        {
+            volume.VolumeContext.Add(FsTypeParameter, fs);
+        }
+        return volume;
+    }
+}

@@ -1,0 +1,38 @@
+using Loopvol.Core.Ids;
+using Loopvol.Grpc;
+
+namespace Loopvol.Csi.Validation;
+
+/// <summary>Request checks made before any side effect; every failure names the field.</summary>
+internal static class Require
+{
+    public static string NotEmpty(string? value, string field) =>
+        string.IsNullOrEmpty(value) ? throw Invalid($"{field} is required") : value;
+
+    public static T Present<T>(T? value, string field)
+        where T : class =>
+        value ?? throw Invalid($"{field} is required");
+
+    public static RpcException Invalid(string message) => new(StatusCode.InvalidArgument, message);
+
+    /// <summary>
+    /// An ID to look up: null when it is not an ID this driver issues, which means no such object exists. No
+    /// path is ever built from the text.
+    /// </summary>
+    public static ObjectId? Lookup(string text, ObjectKind kind) =>
+        ObjectId.TryParse(text, kind, out var id) ? id : null;
+
+    /// <summary>CSI capacity ranges: both sizes non-negative.</summary>
+    public static (long Required, long Limit) Range(V1.CapacityRange? range)
+    {
+        if (range is null)
+        {
+            return (0, 0);
+        }
+        if (range.RequiredBytes < 0 || range.LimitBytes < 0)
+        {
+            throw Invalid("capacity_range.required_bytes and capacity_range.limit_bytes must not be negative");
+        }
+        return (range.RequiredBytes, range.LimitBytes);
+    }
+}

@@ -1,0 +1,63 @@
+using Google.Protobuf;
+using Loopvol.Csi.V1;
+using Loopvol.Tests.Support;
+using Mode = Loopvol.Csi.V1.VolumeCapability.Types.AccessMode.Types.Mode;
+
+namespace Loopvol.Tests.Controller;
+
+/// <summary>The driver in this process with its data directory (journal and pool) on a real mounted file system.</summary>
+public abstract class ControllerFixture(string fsType)
+{
+    protected const long MiB = 1 << 20;
+    private LoopFileSystem? _fs;
+
+    protected InProcessDriver Driver { get; private set; } = null!;
+
+    protected string FsType => fsType;
+
+    [OneTimeSetUp]
+    public async Task MountAsync() => _fs = await LoopFileSystem.CreateAsync(fsType);
+
+    [OneTimeTearDown]
+    public void Unmount()
+    {
+        _fs?.Dispose();
+        HostLeaks.AssertNone();
+    }
+
+    [SetUp]
+    public async Task StartAsync() => Driver = await InProcessDriver.StartAsync(s => s with
+    {
+        DataDirectory = Path.Combine(_fs!.MountPoint, $"data-{Guid.NewGuid():N}"),
+    });
+
+    [TearDown]
+    public async Task StopAsync() => await Driver.DisposeAsync();
+
+    protected Task<T> Call<T>(string method, IMessage request)
+        where T : class, IMessage<T>, new() => Driver.CallAsync<T>("Controller", method, request);
+
+    protected string ImagePath(string id) => Path.Combine(Driver.Settings.PoolDirectory, id + ".img");
+
+    public static VolumeCapability Mount(string fs = "", Mode mode = Mode.SingleNodeWriter) => new()
+    {
+        Mount = new VolumeCapability.Types.MountVolume { FsType = fs },
+        AccessMode = new VolumeCapability.Types.AccessMode { Mode = mode },
+    };
+
+    public static VolumeCapability Block(Mode mode = Mode.SingleNodeWriter) => new()
+    {
+        Block = new VolumeCapability.Types.BlockVolume(),
+        AccessMode = new VolumeCapability.Types.AccessMode { Mode = mode },
+    };
+
+    protected static CreateVolumeRequest NewVolume(string name, long bytes = 16 * MiB, VolumeCapability? capability = null) => new()
+    {
+        Name = name,
+        CapacityRange = new CapacityRange { RequiredBytes = bytes },
+        VolumeCapabilities = { capability ?? Mount() },
+    };
+
+    protected async Task<Volume> CreateAsync(string name, long bytes = 16 * MiB, VolumeCapability? capability = null) =>
+        (await Call<CreateVolumeResponse>("CreateVolume", NewVolume(name, bytes, capability))).Volume;
+}
