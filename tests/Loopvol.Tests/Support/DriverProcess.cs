@@ -47,13 +47,22 @@ public sealed partial class DriverProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the driver with its data directory (and so its socket) under <paramref name="dataDirectory"/>.</summary>
-    public static async Task<DriverProcess> StartAsync(string dataDirectory, params string[] extraArgs)
+    public static Task<DriverProcess> StartAsync(string dataDirectory, params string[] extraArgs) =>
+        StartAsync(dataDirectory, new Dictionary<string, string>(), extraArgs);
+
+    /// <summary>Starts the driver with extra environment variables (e.g. the test-only crash point).</summary>
+    public static async Task<DriverProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment,
+        params string[] extraArgs)
     {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "loopvol.dll"));
         info.ArgumentList.Add("--data-dir");
         info.ArgumentList.Add(dataDirectory);
