@@ -9,7 +9,7 @@ namespace Loopvol.Csi;
 /// </summary>
 public static class CsiRegistry
 {
-    public static GrpcServiceRegistry Create(IdentityService identity, ControllerService controller)
+    public static GrpcServiceRegistry Create(IdentityService identity, ControllerService controller, bool enableAttach)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(controller);
@@ -22,6 +22,14 @@ public static class CsiRegistry
             .MapUnary<ProbeRequest, ProbeResponse>(
                 CsiServices.Method("Identity", "Probe"), identity.ProbeAsync);
         MapController(registry, controller);
+        if (enableAttach)
+        {
+            registry
+                .MapUnary<ControllerPublishVolumeRequest, ControllerPublishVolumeResponse>(
+                    CsiServices.Method("Controller", "ControllerPublishVolume"), controller.PublishVolumeAsync)
+                .MapUnary<ControllerUnpublishVolumeRequest, ControllerUnpublishVolumeResponse>(
+                    CsiServices.Method("Controller", "ControllerUnpublishVolume"), controller.UnpublishVolumeAsync);
+        }
         return registry;
     }
 

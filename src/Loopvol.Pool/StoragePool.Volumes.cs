@@ -90,6 +90,10 @@ public sealed partial class StoragePool
         {
             throw new PreconditionFailedException($"volume {id} is {node.State} on this node; unstage it first");
         }
+        if (journal.ControllerPublications(id.ToString()) is [var published, ..])
+        {
+            throw new PreconditionFailedException($"volume {id} is published to node {published}; unpublish it first");
+        }
         journal.MarkDeleting(id);
         Faults.Reached("delete-volume.marked");
         images.Delete(record.BackendName);

@@ -79,7 +79,11 @@ public sealed partial class ControllerService
                 page.Items.Select(r => new ListVolumesResponse.Types.Entry
                 {
                     Volume = ToCsi(StoragePool.Info(r)),
-                    Status = new ListVolumesResponse.Types.VolumeStatus { VolumeCondition = ToCsi(pool.ConditionOf(r)) },
+                    Status = new ListVolumesResponse.Types.VolumeStatus
+                    {
+                        VolumeCondition = ToCsi(pool.ConditionOf(r)),
+                        PublishedNodeIds = { options.EnableAttach ? pool.Journal.ControllerPublications(r.Id.ToString()) : [] },
+                    },
                 }),
             },
             NextToken = page.NextToken,

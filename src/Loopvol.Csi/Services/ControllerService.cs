@@ -27,7 +27,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         };
         if (options.EnableAttach)
         {
-            types.AddRange([Cap.PublishUnpublishVolume, Cap.PublishReadonly]);
+            types.AddRange([Cap.PublishUnpublishVolume, Cap.PublishReadonly, Cap.ListVolumesPublishedNodes]);
         }
         return Task.FromResult(new ControllerGetCapabilitiesResponse
         {

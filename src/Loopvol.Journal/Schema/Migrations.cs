@@ -67,6 +67,16 @@ internal static class Migrations
         ) WITHOUT ROWID;
         CREATE UNIQUE INDEX node_publications_by_target ON node_publications (target_path);
         """,
+
+        // Version 2: which node a volume is controller-published to (ControllerPublishVolume, with --enable-attach).
+        """
+        CREATE TABLE controller_publications (
+            volume_id TEXT NOT NULL,
+            node_id   TEXT NOT NULL,
+            read_only INTEGER NOT NULL CHECK (read_only IN (0, 1)),
+            PRIMARY KEY (volume_id, node_id)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     public static int CurrentVersion => Steps.Length;

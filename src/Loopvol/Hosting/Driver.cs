@@ -61,7 +61,7 @@ public sealed partial class Driver : IAsyncDisposable
                 ExceptionMapper = new CsiExceptionMapper(),
                 MessageFormatter = new SecretRedactingFormatter(),
             };
-            var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller), options,
+            var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, settings.EnableAttach), options,
                 loggerFactory);
             return new Driver(settings, journal, server);
         }

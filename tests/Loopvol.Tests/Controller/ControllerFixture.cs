@@ -26,10 +26,13 @@ public abstract class ControllerFixture(string fsType)
     }
 
     [SetUp]
-    public async Task StartAsync() => Driver = await InProcessDriver.StartAsync(s => s with
+    public async Task StartAsync() => Driver = await InProcessDriver.StartAsync(s => Customize(s with
     {
         DataDirectory = Path.Combine(_fs!.MountPoint, $"data-{Guid.NewGuid():N}"),
-    });
+    }));
+
+    /// <summary>Settings a fixture changes for all its tests.</summary>
+    protected virtual Loopvol.Hosting.DriverSettings Customize(Loopvol.Hosting.DriverSettings settings) => settings;
 
     [TearDown]
     public async Task StopAsync() => await Driver.DisposeAsync();

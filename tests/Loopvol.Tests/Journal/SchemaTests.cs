@@ -20,6 +20,41 @@ public sealed class SchemaTests
         file.Reopen();
     }
 
+    /// <summary>Every earlier schema version has a checked-in fixture written by the code of that version.</summary>
+    private static IEnumerable<TestCaseData> EarlierVersions() =>
+        Enumerable.Range(1, Migrations.CurrentVersion - 1)
+            .Select(v => new TestCaseData(v).SetName($"Migrate_FixtureOfVersion{v}_KeepsEveryRecordAndVerifies"));
+
+    [TestCaseSource(nameof(EarlierVersions))]
+    public void Migrate_FixtureOfAnEarlierVersion_ReachesTheCurrentVersionWithItsData(int version)
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Combine("journal.db");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Journal", "Fixtures", $"journal-v{version}.db"), path);
+
+        using (var journal = Loopvol.Journal.Journal.Open(path))
+        {
+            Assert.That(journal.Verify(), Is.Empty);
+            var volume = journal.Find(Loopvol.Core.Ids.ObjectKind.Volume, "pvc-fixture-1")!;
+            Assert.That(volume.State, Is.EqualTo(Loopvol.Journal.Model.ReservationState.Created));
+            Assert.That(volume.Arguments.Parameters["fsType"], Is.EqualTo("xfs"));
+            Assert.That(journal.All(), Has.Count.EqualTo(5));
+            Assert.That(journal.GetNodeVolume(volume.Id.ToString())!.ReferenceCount, Is.EqualTo(1));
+            var group = journal.Find(Loopvol.Core.Ids.ObjectKind.Group, "group-fixture-1")!;
+            Assert.That(journal.Members(group.Id), Has.Count.EqualTo(1));
+            journal.AddControllerPublication(volume.Id.ToString(), "node-1", false);
+            Assert.That(journal.ControllerPublications(volume.Id.ToString()), Is.EqualTo(new[] { "node-1" }));
+        }
+        using var raw = Raw(path);
+        Assert.That(Pragma(raw, "user_version"), Is.EqualTo(Migrations.CurrentVersion.ToString()));
+    }
+
+    [Test]
+    public void Migrate_EveryEarlierVersionHasAFixture() =>
+        Assert.That(Enumerable.Range(1, Migrations.CurrentVersion - 1).Select(v =>
+                File.Exists(Path.Combine(AppContext.BaseDirectory, "Journal", "Fixtures", $"journal-v{v}.db"))),
+            Is.All.True);
+
     [Test]
     public void Open_DatabaseOfANewerSchema_IsRefusedAndLeftByteForByteUntouched()
     {

@@ -1,0 +1,43 @@
+using Loopvol.Core.Errors;
+
+namespace Loopvol.Journal;
+
+/// <summary>Which nodes a volume is controller-published to, and whether read-only.</summary>
+public sealed partial class Journal
+{
+    /// <summary>
+    /// Records that a volume is published to a node. Repeated with the same read-only flag: no change. Published to
+    /// that node with the other flag: <see cref="AlreadyExistsException"/>. Published to another node (volumes
+    /// here are single-node): <see cref="PreconditionFailedException"/>.
+    /// </summary>
+    public void AddControllerPublication(string volumeId, string nodeId, bool readOnly) =>
+        Write("add-controller-publication", db =>
+        {
+            var existing = db.Query("SELECT node_id, read_only FROM controller_publications WHERE volume_id = $v",
+                r => (Node: r.GetString(0), ReadOnly: r.GetInt64(1) == 1), ("$v", volumeId));
+            foreach (var (node, ro) in existing)
+            {
+                if (node != nodeId)
+                {
+                    throw new PreconditionFailedException($"volume {volumeId} is already published to node {node}");
+                }
+                return ro == readOnly
+                    ? 0
+                    : throw new AlreadyExistsException(
+                        $"volume {volumeId} is already published to node {nodeId} {(ro ? "read-only" : "read-write")}");
+            }
+            db.Execute("INSERT INTO controller_publications (volume_id, node_id, read_only) VALUES ($v, $n, $r)",
+                ("$v", volumeId), ("$n", nodeId), ("$r", readOnly ? 1 : 0));
+            return 0;
+        });
+
+    /// <summary>Removes a volume's publication to one node, or to every node when <paramref name="nodeId"/> is empty. Repeated: no change.</summary>
+    public void RemoveControllerPublications(string volumeId, string? nodeId) => Write("remove-controller-publication",
+        db => db.Execute("DELETE FROM controller_publications WHERE volume_id = $v AND ($n IS NULL OR node_id = $n)",
+            ("$v", volumeId), ("$n", string.IsNullOrEmpty(nodeId) ? null : nodeId)));
+
+    /// <summary>The nodes a volume is published to.</summary>
+    public IReadOnlyList<string> ControllerPublications(string volumeId) => Read(db =>
+        db.Query("SELECT node_id FROM controller_publications WHERE volume_id = $v ORDER BY node_id",
+            r => r.GetString(0), ("$v", volumeId)));
+}

@@ -1,0 +1,30 @@
+using Loopvol.Core.Errors;
+using Loopvol.Core.Ids;
+
+namespace Loopvol.Pool;
+
+/// <summary>Controller publication: which node a volume is attached to, in deployments that run an attacher.</summary>
+public sealed partial class StoragePool
+{
+    /// <summary>
+    /// Publishes a volume to <paramref name="nodeId"/>, which must be <paramref name="thisNode"/> (volumes exist
+    /// only here). Unknown volume or node: <see cref="NotFoundException"/>. Repeated: no change.
+    /// </summary>
+    public void PublishVolume(ObjectId id, string nodeId, string thisNode, bool readOnly)
+    {
+        using var _ = journal.Locks.Acquire(id.ToString());
+        CreatedVolume(id);
+        if (nodeId != thisNode)
+        {
+            throw new NotFoundException($"node_id {nodeId} is not a node of this driver (its volumes live on {thisNode})");
+        }
+        journal.AddControllerPublication(id.ToString(), nodeId, readOnly);
+    }
+
+    /// <summary>Unpublishes a volume from one node, or from all when <paramref name="nodeId"/> is empty. Unknown: success.</summary>
+    public void UnpublishVolume(ObjectId id, string? nodeId)
+    {
+        using var _ = journal.Locks.Acquire(id.ToString());
+        journal.RemoveControllerPublications(id.ToString(), nodeId);
+    }
+}
