@@ -14,12 +14,15 @@ namespace Loopvol.Hosting;
 /// <summary>One running driver: its journal and its gRPC server, built from settings and disposed together.</summary>
 public sealed partial class Driver : IAsyncDisposable
 {
-    private Driver(DriverSettings settings, Journal.Journal journal, GrpcServer server)
+    private Driver(DriverSettings settings, Journal.Journal journal, StoragePool pool, GrpcServer server)
     {
         Settings = settings;
         Journal = journal;
+        Pool = pool;
         Server = server;
     }
+
+    public StoragePool Pool { get; }
 
     public DriverSettings Settings { get; }
 
@@ -63,7 +66,7 @@ public sealed partial class Driver : IAsyncDisposable
             };
             var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, settings.EnableAttach), options,
                 loggerFactory);
-            return new Driver(settings, journal, server);
+            return new Driver(settings, journal, pool, server);
         }
         catch
         {
