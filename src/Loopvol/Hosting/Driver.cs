@@ -1,4 +1,5 @@
 using Loopvol.Core.Health;
+using Loopvol.Core.Host;
 using Loopvol.Csi;
 using Loopvol.Csi.Errors;
 using Loopvol.Csi.Logging;
@@ -14,8 +15,12 @@ namespace Loopvol.Hosting;
 /// <summary>One running driver: its journal and its gRPC server, built from settings and disposed together.</summary>
 public sealed partial class Driver : IAsyncDisposable
 {
-    private Driver(DriverSettings settings, Journal.Journal journal, StoragePool pool, GrpcServer server)
+    private readonly DirectoryLock _dataLock;
+
+    private Driver(DriverSettings settings, DirectoryLock dataLock, Journal.Journal journal, StoragePool pool,
+        GrpcServer server)
     {
+        _dataLock = dataLock;
         Settings = settings;
         Journal = journal;
         Pool = pool;
@@ -35,15 +40,27 @@ public sealed partial class Driver : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(settings);
         Directory.CreateDirectory(settings.DataDirectory, DataDirectoryMode);
-        var journal = Loopvol.Journal.Journal.Open(settings.JournalPath, new Journal.JournalOptions
+        var dataLock = DirectoryLock.Acquire(settings.DataDirectory);
+        Journal.Journal journal;
+        try
         {
-            Logger = loggerFactory.CreateLogger("Loopvol.Journal"),
-            Faults = settings.Faults,
-        });
+            journal = Loopvol.Journal.Journal.Open(settings.JournalPath, new Journal.JournalOptions
+        {
+                Logger = loggerFactory.CreateLogger("Loopvol.Journal"),
+                Faults = settings.Faults,
+            });
+        }
+        catch
+        {
+            dataLock.Dispose();
+            throw;
+        }
         try
         {
             var images = new ImageStore(new PoolLayout(settings.PoolDirectory), settings.Faults);
-            PoolOpened(loggerFactory.CreateLogger("Loopvol.Pool"), settings.PoolDirectory, images.SupportsReflink);
+            var poolLogger = loggerFactory.CreateLogger("Loopvol.Pool");
+            PoolOpened(poolLogger, settings.PoolDirectory, images.SupportsReflink);
+            PoolReconciler.Reconcile(journal, images, poolLogger);
             var pool = new StoragePool(journal, images, new PoolOptions
             {
                 ReserveBytes = settings.PoolReserveBytes,
@@ -66,11 +83,12 @@ public sealed partial class Driver : IAsyncDisposable
             };
             var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, settings.EnableAttach), options,
                 loggerFactory);
-            return new Driver(settings, journal, pool, server);
+            return new Driver(settings, dataLock, journal, pool, server);
         }
         catch
         {
             journal.Dispose();
+            dataLock.Dispose();
             throw;
         }
     }
@@ -93,6 +111,7 @@ public sealed partial class Driver : IAsyncDisposable
     {
         await Server.DisposeAsync().ConfigureAwait(false);
         Journal.Dispose();
+        _dataLock.Dispose();
     }
 
     private const UnixFileMode DataDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite |

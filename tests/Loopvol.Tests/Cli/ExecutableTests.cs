@@ -32,7 +32,7 @@ public sealed class ExecutableTests
     }
 
     [Test]
-    public async Task SecondInstanceOnTheSameSocket_ExitsOne_AndTheFirstKeepsServing()
+    public async Task SecondInstanceOnTheSameDataDirectory_ExitsOne_AndTheFirstKeepsServing()
     {
         using var dir = new TempDirectory();
         await using var first = await DriverProcess.StartAsync(dir.Combine("data"));
@@ -41,7 +41,7 @@ public sealed class ExecutableTests
             [Path.Combine(AppContext.BaseDirectory, "loopvol.dll"), "--data-dir", dir.Combine("data")]);
 
         Assert.That(output.ExitCode, Is.EqualTo(1));
-        Assert.That(output.Text, Does.Contain("already serving"));
+        Assert.That(output.Text, Does.Contain("another loopvol process is using the data directory"));
         using var client = new GrpcClient(first.Endpoint);
         var probe = await client.UnaryAsync<ProbeResponse>(CsiServices.Method("Identity", "Probe"), new ProbeRequest());
         Assert.That(probe.Ready, Is.True);
