@@ -18,35 +18,18 @@ public sealed partial class StoragePool
     {
         using var _ = journal.Locks.Acquire($"snapshot-name:{name}", sourceVolume.ToString());
         var arguments = new DefiningArguments { SourceVolume = sourceVolume.ToString() };
-        switch (journal.Check(ObjectKind.Snapshot, name, arguments, r => images.Exists(r.BackendName)))
+        if (Resume(journal.Check(ObjectKind.Snapshot, name, arguments, r => images.Exists(r.BackendName)),
+                "snapshot", name) is { } earlier)
         {
-            case CheckResult.Conflict conflict:
-                throw new AlreadyExistsException(
-                    $"snapshot '{name}' already exists as {conflict.Reservation.Id} with {conflict.Difference}");
-            case CheckResult.Found { Reservation.State: ReservationState.Created } found:
-                return SnapshotOf(found.Reservation);
-            case CheckResult.Found { Reservation.State: ReservationState.Reserved } found:
-                return SnapshotOf(journal.MarkCreated(found.Reservation.Id, images.SizeOf(found.Reservation.BackendName)!.Value));
-            case CheckResult.Found found:
-                throw new BusyException($"snapshot '{name}' ({found.Reservation.Id}) is being deleted");
+            return SnapshotOf(earlier);
         }
         var source = journal.Get(sourceVolume) is { State: ReservationState.Created } volume
             ? volume
             : throw new NotFoundException($"source volume {sourceVolume} does not exist");
         var size = source.SizeBytes ?? 0;
         var reservation = Admit(ObjectKind.Snapshot, name, arguments, size);
-        Faults.Reached("create-snapshot.reserved");
-        try
-        {
-            images.Copy(source.BackendName, reservation.BackendName, size, readOnly: true, cancellationToken);
-        }
-        catch (Exception e) when (e is not BusyException)
-        {
-            journal.MarkFaulty(reservation.Id);
-            throw;
-        }
-        Faults.Reached("create-snapshot.image-created");
-        return SnapshotOf(journal.MarkCreated(reservation.Id, size));
+        return SnapshotOf(Build("create-snapshot", reservation, size, () =>
+            images.Copy(source.BackendName, reservation.BackendName, size, readOnly: true, cancellationToken)));
     }
 
     /// <summary>

@@ -32,24 +32,15 @@ public sealed partial class StoragePool
             Accessibility = request.Accessibility,
             Capabilities = request.Capabilities,
         };
-        switch (journal.Check(ObjectKind.Volume, request.Name, arguments, r => images.Exists(r.BackendName)))
+        if (Resume(journal.Check(ObjectKind.Volume, request.Name, arguments, r => images.Exists(r.BackendName)),
+                "volume", request.Name) is { } earlier)
         {
-            case CheckResult.Conflict conflict:
-                throw new AlreadyExistsException(
-                    $"volume '{request.Name}' already exists as {conflict.Reservation.Id} with {conflict.Difference}");
-            case CheckResult.Found { Reservation.State: ReservationState.Created } found:
-                return Info(found.Reservation);
-            case CheckResult.Found { Reservation.State: ReservationState.Reserved } found:
-                // The image was made and renamed into place, then the driver stopped: finish the record.
-                return Info(journal.MarkCreated(found.Reservation.Id, images.SizeOf(found.Reservation.BackendName)!.Value));
-            case CheckResult.Found found:
-                throw new BusyException($"volume '{request.Name}' ({found.Reservation.Id}) is being deleted");
+            return Info(earlier);
         }
         var sourceBytes = request.Source is { } s ? SourceSize(s) : (long?)null;
         var size = DecideSize(request.RequiredBytes, request.LimitBytes, sourceBytes);
         var reservation = Admit(ObjectKind.Volume, request.Name, arguments, size);
-        Faults.Reached("create-volume.reserved");
-        try
+        return Info(Build("create-volume", reservation, size, () =>
         {
             if (request.Source is { } from)
             {
@@ -59,14 +50,7 @@ public sealed partial class StoragePool
             {
                 images.CreateEmpty(reservation.BackendName, size);
             }
-        }
-        catch (Exception e) when (e is not BusyException)
-        {
-            journal.MarkFaulty(reservation.Id);
-            throw;
-        }
-        Faults.Reached("create-volume.image-created");
-        return Info(journal.MarkCreated(reservation.Id, size));
+        }));
     }
 
     /// <summary>

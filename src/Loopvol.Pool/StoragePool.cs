@@ -75,6 +75,49 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
         }
     }
 
+    /// <summary>
+    /// Continues what an earlier attempt of the same request left: the finished object, or, when its image was
+    /// renamed into place just before a crash, the record finished now. Null when there is nothing to continue.
+    /// </summary>
+    private Reservation? Resume(CheckResult check, string what, string name)
+    {
+        switch (check)
+        {
+            case CheckResult.Conflict conflict:
+                throw new AlreadyExistsException(
+                    $"{what} '{name}' already exists as {conflict.Reservation.Id} with {conflict.Difference}");
+            case CheckResult.Found { Reservation.State: ReservationState.Created } found:
+                return found.Reservation;
+            case CheckResult.Found { Reservation.State: ReservationState.Reserved } found:
+                return journal.MarkCreated(found.Reservation.Id, images.SizeOf(found.Reservation.BackendName)!.Value);
+            case CheckResult.Found found:
+                throw new BusyException($"{what} '{name}' ({found.Reservation.Id}) is being deleted");
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// Makes the image of a fresh reservation and records it created; if making the image fails, the reservation
+    /// is marked faulty (its name freed for a retry, its ID never reused). Fault points: <c>{what}.reserved</c> and
+    /// <c>{what}.image-created</c>.
+    /// </summary>
+    private Reservation Build(string what, Reservation reservation, long sizeBytes, Action makeImage)
+    {
+        Faults.Reached($"{what}.reserved");
+        try
+        {
+            makeImage();
+        }
+        catch (Exception e) when (e is not BusyException)
+        {
+            journal.MarkFaulty(reservation.Id);
+            throw;
+        }
+        Faults.Reached($"{what}.image-created");
+        return journal.MarkCreated(reservation.Id, sizeBytes);
+    }
+
     private static long RoundUp(long bytes) => (bytes + PoolOptions.BlockSize - 1) / PoolOptions.BlockSize * PoolOptions.BlockSize;
 
     private static long RoundDown(long bytes) => bytes / PoolOptions.BlockSize * PoolOptions.BlockSize;

@@ -6,29 +6,16 @@ using Mode = Loopvol.Csi.V1.VolumeCapability.Types.AccessMode.Types.Mode;
 namespace Loopvol.Tests.Controller;
 
 /// <summary>The driver in this process with its data directory (journal and pool) on a real mounted file system.</summary>
-public abstract class ControllerFixture(string fsType)
+public abstract class ControllerFixture(string fsType) : OnLoopFileSystem(fsType)
 {
     protected const long MiB = 1 << 20;
-    private LoopFileSystem? _fs;
 
     protected InProcessDriver Driver { get; private set; } = null!;
-
-    protected string FsType => fsType;
-
-    [OneTimeSetUp]
-    public async Task MountAsync() => _fs = await LoopFileSystem.CreateAsync(fsType);
-
-    [OneTimeTearDown]
-    public void Unmount()
-    {
-        _fs?.Dispose();
-        HostLeaks.AssertNone();
-    }
 
     [SetUp]
     public async Task StartAsync() => Driver = await InProcessDriver.StartAsync(s => Customize(s with
     {
-        DataDirectory = Path.Combine(_fs!.MountPoint, $"data-{Guid.NewGuid():N}"),
+        DataDirectory = Path.Combine(MountPoint, $"data-{Guid.NewGuid():N}"),
     }));
 
     /// <summary>Settings a fixture changes for all its tests.</summary>

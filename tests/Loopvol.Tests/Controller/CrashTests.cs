@@ -54,12 +54,7 @@ public sealed class CrashTests
     {
         using var dir = new TempDirectory();
         var data = dir.Combine("data");
-        string volume;
-        await using (var clean = await DriverProcess.StartAsync(data))
-        {
-            using var client = new GrpcClient(clean.Endpoint);
-            volume = (await Create(client, "pvc-1")).Volume.VolumeId;
-        }
+        var volume = await CreateWithoutCrashAsync(data);
 
         await CrashAsync(data, point, c => Snapshot(c, volume));
         var (first, second) = await RetryTwiceAsync(data, c => Snapshot(c, volume));
@@ -73,17 +68,19 @@ public sealed class CrashTests
     {
         using var dir = new TempDirectory();
         var data = dir.Combine("data");
-        string volume;
-        await using (var clean = await DriverProcess.StartAsync(data))
-        {
-            using var client = new GrpcClient(clean.Endpoint);
-            volume = (await Create(client, "pvc-1")).Volume.VolumeId;
-        }
+        var volume = await CreateWithoutCrashAsync(data);
 
         await CrashAsync(data, point, c => Delete(c, volume));
         await RetryTwiceAsync(data, c => Delete(c, volume));
 
         AssertClean(data, images: 0);
+    }
+
+    private static async Task<string> CreateWithoutCrashAsync(string data)
+    {
+        await using var clean = await DriverProcess.StartAsync(data);
+        using var client = new GrpcClient(clean.Endpoint);
+        return (await Create(client, "pvc-1")).Volume.VolumeId;
     }
 
     private static async Task CrashAsync<T>(string data, string point, Func<GrpcClient, Task<T>> call)

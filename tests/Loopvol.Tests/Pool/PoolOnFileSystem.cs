@@ -5,25 +5,11 @@ using Loopvol.Tests.Support;
 namespace Loopvol.Tests.Pool;
 
 /// <summary>A fresh journal and pool for each test, on a real file system mounted from a loop device.</summary>
-public abstract class PoolOnFileSystem(string fsType)
+public abstract class PoolOnFileSystem(string fsType) : OnLoopFileSystem(fsType)
 {
-    private LoopFileSystem? _fs;
-
-    protected string FsType => fsType;
-
     protected StoragePool Pool { get; set; } = null!;
 
     protected string PoolDirectory { get; private set; } = null!;
-
-    [OneTimeSetUp]
-    public async Task MountAsync() => _fs = await LoopFileSystem.CreateAsync(fsType);
-
-    [OneTimeTearDown]
-    public void Unmount()
-    {
-        _fs?.Dispose();
-        HostLeaks.AssertNone();
-    }
 
     [SetUp]
     public void OpenPool() => Pool = NewPool(new PoolOptions());
@@ -33,7 +19,7 @@ public abstract class PoolOnFileSystem(string fsType)
 
     protected StoragePool NewPool(PoolOptions options)
     {
-        PoolDirectory = Path.Combine(_fs!.MountPoint, $"pool-{Guid.NewGuid():N}");
+        PoolDirectory = Path.Combine(MountPoint, $"pool-{Guid.NewGuid():N}");
         var journal = Loopvol.Journal.Journal.Open(Path.Combine(PoolDirectory + ".journal.db"));
         return new StoragePool(journal, new ImageStore(new PoolLayout(PoolDirectory), options.Faults), options);
     }
