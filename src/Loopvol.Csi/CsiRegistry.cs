@@ -9,7 +9,8 @@ namespace Loopvol.Csi;
 /// </summary>
 public static class CsiRegistry
 {
-    public static GrpcServiceRegistry Create(IdentityService identity, ControllerService controller, bool enableAttach)
+    public static GrpcServiceRegistry Create(IdentityService identity, ControllerService controller, NodeService node,
+        bool enableAttach)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(controller);
@@ -22,6 +23,7 @@ public static class CsiRegistry
             .MapUnary<ProbeRequest, ProbeResponse>(
                 CsiServices.Method("Identity", "Probe"), identity.ProbeAsync);
         MapController(registry, controller);
+        MapNode(registry, node);
         if (enableAttach)
         {
             registry
@@ -54,6 +56,20 @@ public static class CsiRegistry
             .MapUnary<ControllerGetVolumeRequest, ControllerGetVolumeResponse>(M("ControllerGetVolume"), c.GetVolumeAsync)
             .MapUnary<ControllerModifyVolumeRequest, ControllerModifyVolumeResponse>(
                 M("ControllerModifyVolume"), c.ModifyVolumeAsync);
+    }
+
+    private static void MapNode(GrpcServiceRegistry registry, NodeService n)
+    {
+        static Google.Protobuf.Reflection.MethodDescriptor M(string name) => CsiServices.Method("Node", name);
+        registry
+            .MapUnary<NodeGetCapabilitiesRequest, NodeGetCapabilitiesResponse>(M("NodeGetCapabilities"), n.GetCapabilitiesAsync)
+            .MapUnary<NodeGetInfoRequest, NodeGetInfoResponse>(M("NodeGetInfo"), n.GetInfoAsync)
+            .MapUnary<NodeStageVolumeRequest, NodeStageVolumeResponse>(M("NodeStageVolume"), n.StageAsync)
+            .MapUnary<NodeUnstageVolumeRequest, NodeUnstageVolumeResponse>(M("NodeUnstageVolume"), n.UnstageAsync)
+            .MapUnary<NodePublishVolumeRequest, NodePublishVolumeResponse>(M("NodePublishVolume"), n.PublishAsync)
+            .MapUnary<NodeUnpublishVolumeRequest, NodeUnpublishVolumeResponse>(M("NodeUnpublishVolume"), n.UnpublishAsync)
+            .MapUnary<NodeGetVolumeStatsRequest, NodeGetVolumeStatsResponse>(M("NodeGetVolumeStats"), n.GetVolumeStatsAsync)
+            .MapUnary<NodeExpandVolumeRequest, NodeExpandVolumeResponse>(M("NodeExpandVolume"), n.ExpandAsync);
     }
 
     /// <summary>Methods called so often (liveness probes) that their calls are logged at Trace.</summary>

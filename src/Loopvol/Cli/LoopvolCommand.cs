@@ -80,13 +80,15 @@ public static class LoopvolCommand
         {
             Description = "Serve ControllerPublish/Unpublish (needs an attacher; off in per-node deployments)",
         };
+        var maxVolumes = Flags.Integer("--max-volumes-per-node", "max_volumes_per_node reported by NodeGetInfo (0: no limit)",
+            0, 0, 100_000, "must be between 0 and 100000");
         var shutdown = Flags.Integer("--shutdown-timeout", "Seconds in-flight calls may run on after SIGTERM", 10, 0,
             3600, "must be between 0 and 3600 seconds");
 
         var root = new RootCommand("loopvol: a CSI driver for node-local volumes on loop devices")
         {
-            endpoint, nodeId, driverName, dataDir, poolDir, reserve, overcommit, attach, logLevel, logFormat, maxMessage,
-            shutdown,
+            endpoint, nodeId, driverName, dataDir, poolDir, reserve, overcommit, attach, maxVolumes, logLevel, logFormat,
+            maxMessage, shutdown,
         };
         root.Subcommands.Add(JournalCommand.Create(dataDir, poolDir, output ?? Console.Out));
         root.SetAction((result, cancellationToken) =>
@@ -106,6 +108,7 @@ public static class LoopvolCommand
                 PoolReserveBytes = Sizes.TryParse(result.GetValue(reserve)!, out var bytes) ? bytes : 0,
                 OvercommitRatio = double.Parse(result.GetValue(overcommit)!, System.Globalization.CultureInfo.InvariantCulture),
                 EnableAttach = result.GetValue(attach),
+                MaxVolumesPerNode = result.GetValue(maxVolumes),
                 Faults = KillAtFault.FromEnvironment(),
             };
             return run(result.GetValue(poolDir) is { } pool

@@ -7,6 +7,7 @@ using Loopvol.Csi.Services;
 using Loopvol.Csi.V1;
 using Loopvol.Grpc;
 using Loopvol.Journal.Health;
+using Loopvol.NodeHost;
 using Loopvol.Pool;
 using Microsoft.Extensions.Logging;
 
@@ -73,6 +74,13 @@ public sealed partial class Driver : IAsyncDisposable
                 [new DataDirectoryCheck(settings.DataDirectory), new JournalReadiness(journal)],
                 loggerFactory.CreateLogger<IdentityService>());
             var controller = new ControllerService(pool, new ControllerOptions(settings.NodeId, settings.EnableAttach));
+            var nodeVolumes = new NodeVolumes(journal, images.Layout, settings.Faults);
+            var nodeLogger = loggerFactory.CreateLogger("Loopvol.Node");
+            foreach (var repair in nodeVolumes.Reconcile())
+            {
+                NodeRepaired(nodeLogger, repair.Repaired ? "repaired" : "left alone", repair.Subject, repair.What);
+            }
+            var node = new NodeService(nodeVolumes, new NodeOptions(settings.NodeId, settings.MaxVolumesPerNode));
             var options = new GrpcServerOptions
             {
                 MaxReceiveMessageSize = settings.MaxMessageSize,
@@ -81,7 +89,7 @@ public sealed partial class Driver : IAsyncDisposable
                 ExceptionMapper = new CsiExceptionMapper(),
                 MessageFormatter = new SecretRedactingFormatter(),
             };
-            var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, settings.EnableAttach), options,
+            var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, node, settings.EnableAttach), options,
                 loggerFactory);
             return new Driver(settings, dataLock, journal, pool, server);
         }
@@ -98,8 +106,11 @@ public sealed partial class Driver : IAsyncDisposable
     [
         new() { Service = new() { Type = PluginCapability.Types.Service.Types.Type.ControllerService } },
         new() { Service = new() { Type = PluginCapability.Types.Service.Types.Type.VolumeAccessibilityConstraints } },
-        new() { VolumeExpansion = new() { Type = PluginCapability.Types.VolumeExpansion.Types.Type.Offline } },
+        new() { VolumeExpansion = new() { Type = PluginCapability.Types.VolumeExpansion.Types.Type.Online } },
     ];
+
+    [LoggerMessage(4000, LogLevel.Warning, "node start-up reconciliation {Outcome}: {Subject}: {What}")]
+    private static partial void NodeRepaired(ILogger logger, string outcome, string subject, string what);
 
     [LoggerMessage(3100, LogLevel.Information, "pool {Directory}: copies are {Kind}")]
     private static partial void PoolOpened(ILogger logger, string directory, string kind);

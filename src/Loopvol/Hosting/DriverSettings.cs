@@ -35,6 +35,9 @@ public sealed record DriverSettings
     /// <summary>Serve ControllerPublish/Unpublish (only useful with an attacher; off in per-node deployments).</summary>
     public bool EnableAttach { get; init; }
 
+    /// <summary>NodeGetInfo's max_volumes_per_node; 0 means no limit is reported.</summary>
+    public long MaxVolumesPerNode { get; init; }
+
     /// <summary>Test-only crash points; production runs get none.</summary>
     public IFaultInjector Faults { get; init; } = NoFaults.Instance;
 

@@ -1,0 +1,146 @@
+using Loopvol.Core.Ids;
+using Loopvol.Csi.Validation;
+using Loopvol.Csi.V1;
+using Loopvol.Grpc;
+using Loopvol.NodeHost;
+using Cap = Loopvol.Csi.V1.NodeServiceCapability.Types.RPC.Types.Type;
+using Mode = Loopvol.Csi.V1.VolumeCapability.Types.AccessMode.Types.Mode;
+
+namespace Loopvol.Csi.Services;
+
+/// <summary>The CSI Node service over NodeVolumes: validate, call, map.</summary>
+public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
+{
+    private const string DefaultFsType = "ext4";
+
+    public Task<NodeGetCapabilitiesResponse> GetCapabilitiesAsync(NodeGetCapabilitiesRequest request, CallContext context) =>
+        Task.FromResult(new NodeGetCapabilitiesResponse
+        {
+            Capabilities =
+            {
+                new[]
+                {
+                    Cap.StageUnstageVolume, Cap.GetVolumeStats, Cap.ExpandVolume, Cap.VolumeCondition,
+                    Cap.SingleNodeMultiWriter, Cap.VolumeMountGroup,
+                }.Select(t => new NodeServiceCapability { Rpc = new() { Type = t } }),
+            },
+        });
+
+    public Task<NodeGetInfoResponse> GetInfoAsync(NodeGetInfoRequest request, CallContext context) =>
+        Task.FromResult(new NodeGetInfoResponse
+        {
+            NodeId = options.NodeId,
+            MaxVolumesPerNode = options.MaxVolumesPerNode,
+            AccessibleTopology = NodeTopology.Of(options.NodeId),
+        });
+
+    public async Task<NodeStageVolumeResponse> StageAsync(NodeStageVolumeRequest request, CallContext context)
+    {
+        var volume = VolumeId(request.VolumeId);
+        var staging = Paths.Clean(request.StagingTargetPath, "staging_target_path");
+        var capability = Capability(request.VolumeCapability);
+        var block = capability.Block is not null;
+        var fsType = block ? "" : FsType(capability, request.VolumeContext);
+        await volumes.StageAsync(new StageRequest(volume, staging, block, fsType,
+            capability.Mount?.MountFlags.ToList() ?? [], capability.Mount?.VolumeMountGroup is { Length: > 0 } g ? g : null),
+            context.CancellationToken).ConfigureAwait(false);
+        return new NodeStageVolumeResponse();
+    }
+
+    public Task<NodeUnstageVolumeResponse> UnstageAsync(NodeUnstageVolumeRequest request, CallContext context)
+    {
+        var text = Require.NotEmpty(request.VolumeId, "volume_id");
+        var staging = Paths.Clean(request.StagingTargetPath, "staging_target_path");
+        if (Require.Lookup(text, ObjectKind.Volume) is { } volume)
+        {
+            volumes.Unstage(volume, staging);
+        }
+        return Task.FromResult(new NodeUnstageVolumeResponse());
+    }
+
+    public Task<NodePublishVolumeResponse> PublishAsync(NodePublishVolumeRequest request, CallContext context)
+    {
+        var volume = VolumeId(request.VolumeId);
+        var staging = Paths.Clean(request.StagingTargetPath, "staging_target_path");
+        var target = Paths.Clean(request.TargetPath, "target_path");
+        var capability = Capability(request.VolumeCapability);
+        var readOnly = request.Readonly || capability.AccessMode.Mode == Mode.SingleNodeReaderOnly;
+        volumes.Publish(new PublishRequest(volume, staging, target, readOnly, capability.Block is not null));
+        return Task.FromResult(new NodePublishVolumeResponse());
+    }
+
+    public Task<NodeUnpublishVolumeResponse> UnpublishAsync(NodeUnpublishVolumeRequest request, CallContext context)
+    {
+        var text = Require.NotEmpty(request.VolumeId, "volume_id");
+        var target = Paths.Clean(request.TargetPath, "target_path");
+        if (Require.Lookup(text, ObjectKind.Volume) is { } volume)
+        {
+            volumes.Unpublish(volume, target);
+        }
+        return Task.FromResult(new NodeUnpublishVolumeResponse());
+    }
+
+    public Task<NodeGetVolumeStatsResponse> GetVolumeStatsAsync(NodeGetVolumeStatsRequest request, CallContext context)
+    {
+        var text = Require.NotEmpty(request.VolumeId, "volume_id");
+        // Only compared with the paths the journal recorded, never mounted: any other path is simply not found.
+        var path = Require.NotEmpty(request.VolumePath, "volume_path");
+        var volume = Require.Lookup(text, ObjectKind.Volume)
+                     ?? throw new RpcException(StatusCode.NotFound, $"volume_id {text} does not exist");
+        var stats = volumes.Stats(volume, path);
+        var response = new NodeGetVolumeStatsResponse
+        {
+            VolumeCondition = new VolumeCondition { Abnormal = stats.Abnormal, Message = stats.Message },
+        };
+        response.Usage.Add(new VolumeUsage
+        {
+            Unit = VolumeUsage.Types.Unit.Bytes,
+            Total = stats.TotalBytes ?? 0,
+            Available = stats.AvailableBytes ?? 0,
+            Used = stats.UsedBytes ?? 0,
+        });
+        if (stats.TotalInodes is { } inodes)
+        {
+            response.Usage.Add(new VolumeUsage
+            {
+                Unit = VolumeUsage.Types.Unit.Inodes,
+                Total = inodes,
+                Available = stats.FreeInodes ?? 0,
+                Used = inodes - (stats.FreeInodes ?? 0),
+            });
+        }
+        return Task.FromResult(response);
+    }
+
+    public async Task<NodeExpandVolumeResponse> ExpandAsync(NodeExpandVolumeRequest request, CallContext context)
+    {
+        var text = Require.NotEmpty(request.VolumeId, "volume_id");
+        // Only compared with the paths the journal recorded, never mounted: any other path is simply not found.
+        var path = Require.NotEmpty(request.VolumePath, "volume_path");
+        var volume = Require.Lookup(text, ObjectKind.Volume)
+                     ?? throw new RpcException(StatusCode.NotFound, $"volume_id {text} does not exist");
+        if (request.VolumeCapability is { } capability && Capabilities.Problem(capability, "volume_capability") is { } problem)
+        {
+            throw Require.Invalid(problem);
+        }
+        var size = await volumes.ExpandAsync(volume, path, context.CancellationToken).ConfigureAwait(false);
+        return new NodeExpandVolumeResponse { CapacityBytes = size };
+    }
+
+    /// <summary>A volume ID that reaches the node's paths: anything but one of ours is refused first.</summary>
+    private static ObjectId VolumeId(string? text) =>
+        ObjectId.TryParse(Require.NotEmpty(text, "volume_id"), ObjectKind.Volume, out var id)
+            ? id.Value
+            : throw Require.Invalid($"volume_id '{text}' is not a volume ID of this driver");
+
+    private static VolumeCapability Capability(VolumeCapability? capability)
+    {
+        var value = Require.Present(capability, "volume_capability");
+        return Capabilities.Problem(value, "volume_capability") is { } problem ? throw Require.Invalid(problem) : value;
+    }
+
+    private static string FsType(VolumeCapability capability, IDictionary<string, string> context) =>
+        capability.Mount.FsType is { Length: > 0 } fs ? fs
+        : context.TryGetValue("fsType", out var fromContext) && Capabilities.FileSystems.Contains(fromContext) ? fromContext
+        : DefaultFsType;
+}
