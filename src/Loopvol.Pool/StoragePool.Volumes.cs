@@ -38,7 +38,7 @@ public sealed partial class StoragePool
             return Info(earlier);
         }
         var sourceBytes = request.Source is { } s ? SourceSize(s) : (long?)null;
-        var size = DecideSize(request.RequiredBytes, request.LimitBytes, sourceBytes);
+        var size = DecideSize(request.RequiredBytes, request.LimitBytes, sourceBytes, request.MinimumBytes);
         var reservation = Admit(ObjectKind.Volume, request.Name, arguments, size);
         return Info(Build("create-volume", reservation, size, () =>
         {

@@ -37,8 +37,13 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
     }
 
     /// <summary>The size a request gets: the required size (or the default, or the source's), rounded up to a block.</summary>
-    public long DecideSize(long requiredBytes, long limitBytes, long? sourceBytes)
+    public long DecideSize(long requiredBytes, long limitBytes, long? sourceBytes, long minimumBytes = 0)
     {
+        if (minimumBytes > 0 && limitBytes > 0 && limitBytes < minimumBytes)
+        {
+            throw new OutOfRangeException(
+                $"capacity_range.limit_bytes {limitBytes} is below {minimumBytes}, the least this file system needs");
+        }
         if (limitBytes > 0 && requiredBytes > limitBytes)
         {
             throw new OutOfRangeException(
@@ -49,6 +54,7 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
         {
             wanted = limitBytes > 0 ? Math.Min(options.DefaultVolumeBytes, limitBytes) : options.DefaultVolumeBytes;
         }
+        wanted = Math.Max(wanted, minimumBytes);
         var size = RoundUp(wanted);
         if (limitBytes > 0 && size > limitBytes)
         {

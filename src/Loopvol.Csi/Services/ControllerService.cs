@@ -48,6 +48,8 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
             Name = name,
             RequiredBytes = required,
             LimitBytes = limit,
+            MinimumBytes = NodeHost.FileSystems.FileSystemTools.MinimumBytes(
+                request.Parameters.TryGetValue(FsTypeParameter, out var fs) ? fs : Capabilities.FsType(request.VolumeCapabilities)),
             Parameters = request.Parameters,
             Source = source,
             Accessibility = NodeTopology.Canonical(request.AccessibilityRequirements),

@@ -20,6 +20,9 @@ public sealed record VolumeRequest
 
     public long LimitBytes { get; init; }
 
+    /// <summary>The least size the volume's file system can be made on; a smaller request is rounded up to it.</summary>
+    public long MinimumBytes { get; init; }
+
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
 
     public ContentSource? Source { get; init; }

@@ -19,7 +19,7 @@ public sealed class ControllerBehaviourTests(string fsType) : ControllerFixture(
         var again = (await Call<CreateVolumeResponse>("CreateVolume", request)).Volume;
 
         Assert.That(again, Is.EqualTo(first));
-        Assert.That(first.CapacityBytes, Is.EqualTo(10 * MiB));
+        Assert.That(first.CapacityBytes, Is.EqualTo(300 * MiB), "an xfs volume is never smaller than mkfs.xfs allows");
         Assert.That(first.AccessibleTopology.Single().Segments["topology.loopvol.csi.dev/node"], Is.EqualTo("node-1"));
         Assert.That(first.VolumeContext["fsType"], Is.EqualTo("xfs"));
     }
