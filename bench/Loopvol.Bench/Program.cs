@@ -4,4 +4,5 @@ using Loopvol.Bench;
 var root = new RootCommand("loopvol benchmarks");
 root.Subcommands.Add(JournalBenchmark.Command());
 root.Subcommands.Add(ControllerBenchmark.Command());
+root.Subcommands.Add(NodeBenchmark.Command());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
