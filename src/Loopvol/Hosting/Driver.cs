@@ -76,10 +76,13 @@ public sealed partial class Driver : IAsyncDisposable
             var controller = new ControllerService(pool, new ControllerOptions(settings.NodeId, settings.EnableAttach));
             var nodeVolumes = new NodeVolumes(journal, images.Layout, settings.Faults);
             var nodeLogger = loggerFactory.CreateLogger("Loopvol.Node");
-            foreach (var repair in nodeVolumes.Reconcile())
+            var repairs = nodeVolumes.Reconcile();
+            foreach (var repair in repairs)
             {
                 NodeRepaired(nodeLogger, repair.Repaired ? "repaired" : "left alone", repair.Subject, repair.What);
             }
+            NodeReconciled(nodeLogger, journal.NodeVolumes().Count, repairs.Count(r => r.Repaired),
+                repairs.Count(r => !r.Repaired));
             var node = new NodeService(nodeVolumes, new NodeOptions(settings.NodeId, settings.MaxVolumesPerNode));
             var options = new GrpcServerOptions
             {
@@ -111,6 +114,10 @@ public sealed partial class Driver : IAsyncDisposable
 
     [LoggerMessage(4000, LogLevel.Warning, "node start-up reconciliation {Outcome}: {Subject}: {What}")]
     private static partial void NodeRepaired(ILogger logger, string outcome, string subject, string what);
+
+    [LoggerMessage(4001, LogLevel.Information,
+        "node reconciled with the kernel: {Staged} volume(s) staged, {Repaired} repaired, {Reported} left for an operator")]
+    private static partial void NodeReconciled(ILogger logger, int staged, int repaired, int reported);
 
     [LoggerMessage(3100, LogLevel.Information, "pool {Directory}: copies are {Kind}")]
     private static partial void PoolOpened(ILogger logger, string directory, string kind);

@@ -184,6 +184,30 @@ public sealed class NodeLifecycleTests : NodeFixture
         await UnstageAsync(volume);
     }
 
+    [Test]
+    public async Task VolumeMountGroup_GivesTheGroupTheStagedRoot()
+    {
+        var capability = Mount("ext4");
+        capability.Mount.VolumeMountGroup = "4321";
+        var volume = await CreateVolumeAsync(Mount("ext4"));
+
+        await StageAsync(volume, capability);
+        var owner = (await Support.Processes.RunAsync("stat", ["-c", "%g %A", Staging()])).Trim();
+
+        Assert.That(owner, Does.StartWith("4321 ").And.Contain("rws"), "group 4321, group-writable with set-group-ID");
+        await UnstageAsync(volume);
+    }
+
+    [Test]
+    public void NodeGetInfo_ReportsTheNodeTopologyAndLimit()
+    {
+        var info = Node<NodeGetInfoResponse>("NodeGetInfo", new NodeGetInfoRequest()).GetAwaiter().GetResult();
+
+        Assert.That(info.NodeId, Is.EqualTo("node-1"));
+        Assert.That(info.AccessibleTopology.Segments["topology.loopvol.csi.dev/node"], Is.EqualTo("node-1"));
+        Assert.That(info.MaxVolumesPerNode, Is.Zero);
+    }
+
     [TestCase("relative/path")]
     [TestCase("/a/../b")]
     [TestCase("/a//b")]
