@@ -10,7 +10,7 @@ namespace Loopvol.Csi;
 public static class CsiRegistry
 {
     public static GrpcServiceRegistry Create(IdentityService identity, ControllerService controller, NodeService node,
-        bool enableAttach)
+        GroupControllerService groups, bool enableAttach)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(controller);
@@ -24,6 +24,15 @@ public static class CsiRegistry
                 CsiServices.Method("Identity", "Probe"), identity.ProbeAsync);
         MapController(registry, controller);
         MapNode(registry, node);
+        registry
+            .MapUnary<GroupControllerGetCapabilitiesRequest, GroupControllerGetCapabilitiesResponse>(
+                CsiServices.Method("GroupController", "GroupControllerGetCapabilities"), groups.GetCapabilitiesAsync)
+            .MapUnary<CreateVolumeGroupSnapshotRequest, CreateVolumeGroupSnapshotResponse>(
+                CsiServices.Method("GroupController", "CreateVolumeGroupSnapshot"), groups.CreateAsync)
+            .MapUnary<DeleteVolumeGroupSnapshotRequest, DeleteVolumeGroupSnapshotResponse>(
+                CsiServices.Method("GroupController", "DeleteVolumeGroupSnapshot"), groups.DeleteAsync)
+            .MapUnary<GetVolumeGroupSnapshotRequest, GetVolumeGroupSnapshotResponse>(
+                CsiServices.Method("GroupController", "GetVolumeGroupSnapshot"), groups.GetAsync);
         if (enableAttach)
         {
             registry

@@ -61,13 +61,17 @@ public sealed partial class Driver : IAsyncDisposable
             var images = new ImageStore(new PoolLayout(settings.PoolDirectory), settings.Faults);
             var poolLogger = loggerFactory.CreateLogger("Loopvol.Pool");
             PoolOpened(poolLogger, settings.PoolDirectory, images.SupportsReflink);
-            PoolReconciler.Reconcile(journal, images, poolLogger);
             var pool = new StoragePool(journal, images, new PoolOptions
             {
                 ReserveBytes = settings.PoolReserveBytes,
                 OvercommitRatio = settings.OvercommitRatio,
                 Faults = settings.Faults,
             });
+            // A driver that died inside a group snapshot may have left file systems frozen and a group half made.
+            var quiescer = new MountQuiescer(journal, settings.MaxFreeze, settings.Faults);
+            quiescer.ThawAll();
+            GroupsDiscarded(poolLogger, pool.DiscardPartialGroups());
+            PoolReconciler.Reconcile(journal, images, poolLogger);
             var identity = new IdentityService(
                 new DriverIdentity(settings.DriverName, DriverIdentity.AssemblyVersion),
                 PluginCapabilities(),
@@ -92,7 +96,8 @@ public sealed partial class Driver : IAsyncDisposable
                 ExceptionMapper = new CsiExceptionMapper(),
                 MessageFormatter = new SecretRedactingFormatter(),
             };
-            var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, node, settings.EnableAttach), options,
+            var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, node,
+                new GroupControllerService(pool, quiescer), settings.EnableAttach), options,
                 loggerFactory);
             return new Driver(settings, dataLock, journal, pool, server);
         }
@@ -109,6 +114,7 @@ public sealed partial class Driver : IAsyncDisposable
     [
         new() { Service = new() { Type = PluginCapability.Types.Service.Types.Type.ControllerService } },
         new() { Service = new() { Type = PluginCapability.Types.Service.Types.Type.VolumeAccessibilityConstraints } },
+        new() { Service = new() { Type = PluginCapability.Types.Service.Types.Type.GroupControllerService } },
         new() { VolumeExpansion = new() { Type = PluginCapability.Types.VolumeExpansion.Types.Type.Online } },
     ];
 
@@ -118,6 +124,9 @@ public sealed partial class Driver : IAsyncDisposable
     [LoggerMessage(4001, LogLevel.Information,
         "node reconciled with the kernel: {Staged} volume(s) staged, {Repaired} repaired, {Reported} left for an operator")]
     private static partial void NodeReconciled(ILogger logger, int staged, int repaired, int reported);
+
+    [LoggerMessage(3101, LogLevel.Information, "discarded {Count} group snapshot(s) left half made by a crash")]
+    private static partial void GroupsDiscarded(ILogger logger, int count);
 
     [LoggerMessage(3100, LogLevel.Information, "pool {Directory}: copies are {Kind}")]
     private static partial void PoolOpened(ILogger logger, string directory, string kind);

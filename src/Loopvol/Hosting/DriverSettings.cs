@@ -38,6 +38,9 @@ public sealed record DriverSettings
     /// <summary>NodeGetInfo's max_volumes_per_node; 0 means no limit is reported.</summary>
     public long MaxVolumesPerNode { get; init; }
 
+    /// <summary>The longest a group snapshot may keep file systems frozen before they are thawed regardless.</summary>
+    public TimeSpan MaxFreeze { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Test-only crash points; production runs get none.</summary>
     public IFaultInjector Faults { get; init; } = NoFaults.Instance;
 
