@@ -5,4 +5,5 @@ var root = new RootCommand("loopvol benchmarks");
 root.Subcommands.Add(JournalBenchmark.Command());
 root.Subcommands.Add(ControllerBenchmark.Command());
 root.Subcommands.Add(NodeBenchmark.Command());
+root.Subcommands.Add(Loopvol.Bench.Csi.CsiBenchmark.Command());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,57 @@
+namespace Loopvol.Bench.Csi;
+
+/// <summary>
+/// What a workload made, undone in reverse order when it ends: normally, on failure, or after Ctrl-C (the undo
+/// steps themselves are not cancelled). Each step's failure is reported and the rest still run.
+/// </summary>
+internal sealed class Cleanup
+{
+    private readonly Stack<(string What, Func<Task> Undo)> _steps = new();
+    private readonly Lock _lock = new();
+
+    public void Add(string what, Func<Task> undo)
+    {
+        lock (_lock)
+        {
+            _steps.Push((what, undo));
+        }
+    }
+
+    /// <summary>
+    /// Makes something by name and registers its undo first. If the call is cut off (Ctrl-C, deadline), the server
+    /// may still have made it, so the undo repeats the same idempotent create to learn the ID, then deletes it,
+    /// as the external-provisioner does.
+    /// </summary>
+    public async Task<string> TrackAsync(string what, Func<CancellationToken, Task<string>> create, Func<string, Task> delete,
+        CancellationToken ct)
+    {
+        string? id = null;
+        Add(what, async () => await delete(id ?? await create(CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false));
+        id = await create(ct).ConfigureAwait(false);
+        return id;
+    }
+
+    public async Task<IReadOnlyList<string>> RunAsync()
+    {
+        var failures = new List<string>();
+        while (true)
+        {
+            (string What, Func<Task> Undo) step;
+            lock (_lock)
+            {
+                if (!_steps.TryPop(out step))
+                {
+                    return failures;
+                }
+            }
+            try
+            {
+                await step.Undo().ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                failures.Add($"{step.What}: {e.Message}");
+            }
+        }
+    }
+}

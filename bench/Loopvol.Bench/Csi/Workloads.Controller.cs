@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using Loopvol.Csi.V1;
+using Loopvol.Grpc;
+
+namespace Loopvol.Bench.Csi;
+
+/// <summary>Controller workloads: create-delete, idempotent-storm, list.</summary>
+internal static partial class Workloads
+{
+    private static async Task CreateDeleteAsync(CsiTarget t, CsiBenchOptions o, WorkloadResult result, CancellationToken ct)
+    {
+        foreach (var concurrency in new[] { 1, 16 })
+        {
+            result.Measurements.Add(await TimeAsync($"CreateVolume+DeleteVolume, concurrency {concurrency}", o.Pairs,
+                concurrency, async i =>
+                {
+                    var pair = new Cleanup();
+                    await CreateVolumeAsync(t, $"bench-cd-{concurrency}-{i}-{Guid.NewGuid():N}", o.SmallVolumeBytes, pair, ct);
+                    await pair.RunAsync(); // The DeleteVolume of the pair (and, if cut off, the lookup by name first).
+                }, ct));
+        }
+    }
+
+    private static async Task StormAsync(CsiTarget t, CsiBenchOptions o, WorkloadResult result, Cleanup cleanup,
+        CancellationToken ct)
+    {
+        var ids = new ConcurrentDictionary<string, ConcurrentBag<string>>();
+        var aborted = 0;
+        var run = Guid.NewGuid().ToString("N")[..8];
+        result.Measurements.Add(await TimeAsync("CreateVolume, 64 concurrent over 8 names", 64 * o.StormRounds, 64, async i =>
+        {
+            var name = $"bench-storm-{run}-{i / 64}-{i % 8}";
+            try
+            {
+                ids.GetOrAdd(name, _ => []).Add(await CreateVolumeAsync(t, name, o.SmallVolumeBytes, cleanup, ct));
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Aborted)
+            {
+                Interlocked.Increment(ref aborted);
+            }
+        }, ct));
+        var distinct = ids.Values.Select(b => b.Distinct().Count()).DefaultIfEmpty(0).ToList();
+        result.Notes.Add($"distinct volumes per name: {(distinct.All(d => d == 1) ? "1 for every name" : string.Join(",", distinct))} " +
+                         $"({ids.Count} names), {aborted} of {64 * o.StormRounds} calls answered ABORTED");
+    }
+
+    private static async Task ListAsync(CsiTarget t, CsiBenchOptions o, WorkloadResult result, Cleanup cleanup,
+        CancellationToken ct)
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var before = await CountVolumesAsync(t, o.PageSize, null, ct);
+        result.Measurements.Add(await TimeAsync($"CreateVolume of {o.ListVolumes} volumes (setup), concurrency 16",
+            o.ListVolumes, 16, i => CreateVolumeAsync(t, $"bench-list-{run}-{i}", o.ListVolumeBytes, cleanup, ct), ct));
+        var pages = new Latencies(o.ListVolumes / o.PageSize + 2);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var listed = await CountVolumesAsync(t, o.PageSize, pages, ct);
+        result.Measurements.Add(Measurement.Of($"ListVolumes page of {o.PageSize}", pages, clock.Elapsed));
+        result.Notes.Add($"paged through {listed} volumes ({listed - before} made by this run, expected {o.ListVolumes}) " +
+                         $"in {pages.Count} pages, {clock.Elapsed.TotalMilliseconds:F0} ms in all");
+    }
+
+    private static async Task<int> CountVolumesAsync(CsiTarget t, int pageSize, Latencies? pages, CancellationToken ct)
+    {
+        var total = 0;
+        var token = "";
+        do
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            var page = await t.Call<ListVolumesResponse>("Controller", "ListVolumes",
+                new ListVolumesRequest { MaxEntries = pageSize, StartingToken = token }, ct);
+            pages?.Add(System.Diagnostics.Stopwatch.GetElapsedTime(start));
+            total += page.Entries.Count;
+            token = page.NextToken;
+        }
+        while (token.Length > 0);
+        return total;
+    }
+}
