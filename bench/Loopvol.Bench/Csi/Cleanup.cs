@@ -26,9 +26,25 @@ internal sealed class Cleanup
         CancellationToken ct)
     {
         string? id = null;
-        Add(what, async () => await delete(id ?? await create(CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false));
-        id = await create(ct).ConfigureAwait(false);
-        return id;
+        var made = true;
+        Add(what, async () =>
+        {
+            if (made)
+            {
+                await delete(id ?? await create(CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
+            }
+        });
+        try
+        {
+            id = await create(ct).ConfigureAwait(false);
+            return id;
+        }
+        catch (Grpc.RpcException e) when (e.StatusCode is not (Grpc.StatusCode.Cancelled or Grpc.StatusCode.DeadlineExceeded
+                                              or Grpc.StatusCode.Unavailable or Grpc.StatusCode.Internal or Grpc.StatusCode.Unknown))
+        {
+            made = false; // A definite answer (refused, busy, not found…): this call made nothing.
+            throw;
+        }
     }
 
     public async Task<IReadOnlyList<string>> RunAsync()
