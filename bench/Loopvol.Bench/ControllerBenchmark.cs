@@ -3,10 +3,7 @@ using System.Diagnostics;
 using Loopvol.Core.Native;
 using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
 using Loopvol.Grpc.Client;
-using Loopvol.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Loopvol.Bench;
 
@@ -41,17 +38,10 @@ internal static class ControllerBenchmark
 
     internal static async Task<string> RunAsync(string fsType, int pairs, long volumeBytes, long fillBytes, int snapshots)
     {
-        using var scratch = new ScratchFileSystem(fsType, volumeBytes + 8L * 1024 * MiB);
-        var settings = new DriverSettings
-        {
-            Endpoint = GrpcEndpoint.Unix(Path.Combine(scratch.MountPoint, "csi.sock")),
-            NodeId = "bench",
-            DriverName = DriverIdentity.DefaultName,
-            DataDirectory = Path.Combine(scratch.MountPoint, "data"),
-        };
-        await using var driver = Driver.Create(settings, NullLoggerFactory.Instance);
-        await driver.Server.StartAsync();
-        using var client = new GrpcClient(settings.Endpoint);
+        await using var scratch = await ScratchDriver.StartAsync(fsType, volumeBytes + 8L * 1024 * MiB);
+        var driver = scratch.Driver;
+        var settings = driver.Settings;
+        var client = scratch.Client;
 
         for (var i = 0; i < 10; i++) // Warm-up, untimed: JIT, caches.
         {

@@ -2,10 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
 using Loopvol.Grpc.Client;
-using Loopvol.Hosting;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Loopvol.Bench;
 
@@ -27,20 +24,12 @@ internal static class NodeBenchmark
 
     internal static async Task<string> RunAsync(string fsType, int cycles)
     {
-        using var scratch = new ScratchFileSystem("xfs", 4L << 30);
+        await using var scratch = await ScratchDriver.StartAsync("xfs", 4L << 30);
         var kubelet = Path.Combine(scratch.MountPoint, "kubelet");
         var staging = Directory.CreateDirectory(Path.Combine(kubelet, "staging")).FullName;
         var target = Path.Combine(kubelet, "pods", "target");
-        var settings = new DriverSettings
-        {
-            Endpoint = GrpcEndpoint.Unix(Path.Combine(scratch.MountPoint, "csi.sock")),
-            NodeId = "bench",
-            DriverName = DriverIdentity.DefaultName,
-            DataDirectory = Path.Combine(scratch.MountPoint, "data"),
-        };
-        await using var driver = Driver.Create(settings, NullLoggerFactory.Instance);
-        await driver.Server.StartAsync();
-        using var client = new GrpcClient(settings.Endpoint);
+        var driver = scratch.Driver;
+        var client = scratch.Client;
         var capability = new VolumeCapability
         {
             Mount = new VolumeCapability.Types.MountVolume { FsType = fsType },
