@@ -25,7 +25,7 @@ public sealed partial class Journal
     /// removes the record. Repeated: no change. Anything else is <see cref="PreconditionFailedException"/>.
     /// </summary>
     public void SetStage(string volumeId, NodeState state, string? stagingPath = null, string? loopDevice = null,
-        string? stageArguments = null) => Write("set-stage", db =>
+        StageArguments? stageArguments = null) => Write("set-stage", db =>
     {
         if (state == NodeState.InUse)
         {
@@ -55,7 +55,7 @@ public sealed partial class Journal
                 stage_arguments = $args, updated_at = $now
             """,
             ("$v", volumeId), ("$path", stagingPath), ("$state", Columns.Text(state)), ("$loop", loopDevice),
-            ("$args", stageArguments), ("$now", Now));
+            ("$args", stageArguments?.Serialize()), ("$now", Now));
         return 0;
     });
 
@@ -104,7 +104,7 @@ public sealed partial class Journal
         return db.Query(
             "SELECT staging_path, stage_state, loop_device, stage_arguments FROM node_volumes WHERE volume_id = $v",
             r => new NodeVolume(volumeId, r.IsDBNull(0) ? null : r.GetString(0), Columns.StageState(r.GetString(1)),
-                r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), publications),
+                r.IsDBNull(2) ? null : r.GetString(2), r.IsDBNull(3) ? null : StageArguments.Parse(r.GetString(3)), publications),
             ("$v", volumeId)).SingleOrDefault();
     }
 }

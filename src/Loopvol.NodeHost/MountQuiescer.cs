@@ -17,7 +17,7 @@ public sealed class MountQuiescer(Journal.Journal journal, TimeSpan limit, IFaul
     public IDisposable Quiesce(IReadOnlyList<ObjectId> volumes)
     {
         var mounts = volumes.Select(v => journal.GetNodeVolume(v.ToString()))
-            .Where(n => n is { StageState: NodeState.Mounted } && n.StageArguments != "block")
+            .Where(n => n is { StageState: NodeState.Mounted } && n.StageArguments?.Block != true)
             .Select(n => n!.StagingPath!)
             .Order(StringComparer.Ordinal)
             .ToList();
@@ -43,7 +43,7 @@ public sealed class MountQuiescer(Journal.Journal journal, TimeSpan limit, IFaul
     /// <summary>Thaws every file system staged on this node; those not frozen are untouched.</summary>
     public void ThawAll()
     {
-        foreach (var node in journal.NodeVolumes().Where(n => n.StageState == NodeState.Mounted && n.StageArguments != "block"))
+        foreach (var node in journal.NodeVolumes().Where(n => n.StageState == NodeState.Mounted && n.StageArguments?.Block != true))
         {
             if (Directory.Exists(node.StagingPath))
             {

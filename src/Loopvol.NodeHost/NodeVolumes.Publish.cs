@@ -5,17 +5,22 @@ using Loopvol.Journal.Model;
 using Loopvol.NodeHost.FileSystems;
 using Loopvol.NodeHost.Loop;
 using Loopvol.NodeHost.Mounts;
+using Loopvol.NodeHost.Paths;
 
 namespace Loopvol.NodeHost;
 
 /// <summary>Publish and unpublish (bind mounts of the staged volume), statistics and online expansion.</summary>
 public sealed partial class NodeVolumes
 {
+    private const string TargetField = "target_path";
+
     /// <summary>
     /// Bind-mounts the staged volume (or its exposed device) at the target path, read-only when asked. The
     /// publication is recorded first, so a retry after a crash finds it and finishes the mount. Repeated with the
     /// same arguments: no change. The same target with other arguments: <see cref="AlreadyExistsException"/>.
-    /// Not staged at that staging path: <see cref="PreconditionFailedException"/>.
+    /// Not staged at that staging path: <see cref="PreconditionFailedException"/>. A target that is a link, lies
+    /// in the driver's directories, is another volume's, or has something else mounted on it: refused, and
+    /// nothing is recorded or mounted.
     /// </summary>
     public void Publish(PublishRequest request)
     {
@@ -23,56 +28,66 @@ public sealed partial class NodeVolumes
         var id = request.Volume.ToString();
         ImageOf(request.Volume);
         var volume = journal.GetNodeVolume(id);
-        if (volume is not { StageState: NodeState.Mounted } || volume.StagingPath != request.StagingPath)
+        if (volume is not { StageState: NodeState.Mounted, LoopDevice: { } device } || volume.StagingPath != request.StagingPath)
         {
             throw new PreconditionFailedException($"volume {id} is not staged at {request.StagingPath}");
         }
-        if ((volume.StageArguments == "block") != request.Block)
+        if (volume.StageArguments?.Block != request.Block)
         {
             throw new AlreadyExistsException(
                 $"volume {id} was staged as a {(request.Block ? "mount" : "block")} volume, not as asked");
         }
+        RefuseOtherVolumes(id, request.TargetPath, TargetField, ownStaging: volume.StagingPath);
+        using var target = guard.Open(request.TargetPath, TargetField, createParents: true);
+        if (target.Exists && target.Stat() is var stat && (request.Block ? stat.IsDirectory && !stat.IsMountRoot : !stat.IsDirectory))
+        {
+            throw new InvalidArgumentException(
+                $"{TargetField} '{request.TargetPath}' exists and is not {(request.Block ? "a file" : "a directory")}");
+        }
+        RefuseForeignMount(target, device, request.Block, TargetField);
         journal.AddPublication(id, new Publication(request.TargetPath, request.ReadOnly, request.Block ? "block" : "mount"));
         faults.Reached("publish.recorded");
-        if (MountTable.At(request.TargetPath) is not null)
+        if (TopMount(target) is not null)
         {
-            return;
+            return; // This volume's own mount: published by an attempt that died before it could say so.
         }
-        var source = request.Block ? BlockStagingFile(request.StagingPath, request.Volume) : request.StagingPath;
-        if (request.Block)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(request.TargetPath)!);
-            if (!File.Exists(request.TargetPath))
-            {
-                File.WriteAllBytes(request.TargetPath, []);
-            }
-        }
-        else
-        {
-            Directory.CreateDirectory(request.TargetPath);
-        }
-        Mounter.BindMount(source, request.TargetPath, request.ReadOnly);
+        using var source = OpenStaged(volume, request.Volume, device, request.Block);
+        target.Create(directory: !request.Block);
+        Mounter.BindMount(source, target, request.ReadOnly);
         faults.Reached("publish.mounted");
     }
 
     /// <summary>
-    /// Unmounts the target path, removes it, and drops the publication. Not published there: success (the target
-    /// is still removed if it is left over). Repeated: no change.
+    /// Unmounts this volume's mounts at the target path, removes the path if it is then an empty directory or
+    /// file, and drops the publication. Unknown volume: <see cref="NotFoundException"/>. Not published there:
+    /// success, and nothing is unmounted; only an empty directory that is no mount point and no other volume's
+    /// path is removed. Something else mounted on top, or the path now running through a link:
+    /// <see cref="PreconditionFailedException"/>, and nothing is touched. Repeated: no change.
     /// </summary>
     public void Unpublish(ObjectId volume, string targetPath)
     {
         using var _ = journal.Locks.Acquire(volume.ToString());
-        UnmountAll(targetPath);
-        faults.Reached("unpublish.unmounted");
-        if (Directory.Exists(targetPath))
+        var id = volume.ToString();
+        ImageOf(volume);
+        var node = journal.GetNodeVolume(id);
+        if (node?.Publications.Any(p => p.TargetPath == targetPath) != true)
         {
-            Directory.Delete(targetPath);
+            RemoveEmptyLeftover(targetPath);
+            return;
         }
-        else if (File.Exists(targetPath))
+        using (var target = OpenRecorded(targetPath, TargetField))
         {
-            File.Delete(targetPath);
+            if (target is not null)
+            {
+                if (node.LoopDevice is { } device)
+                {
+                    UnmountOurs(target, device, node.StageArguments?.Block == true, TargetField);
+                }
+                faults.Reached("unpublish.unmounted");
+                target.RemoveIfEmpty();
+            }
         }
-        journal.RemovePublication(volume.ToString(), targetPath);
+        journal.RemovePublication(id, targetPath);
     }
 
     /// <summary>
@@ -90,7 +105,7 @@ public sealed partial class NodeVolumes
         {
             throw new NotFoundException($"volume {id} is not staged or published at {volumePath}");
         }
-        var block = node.StageArguments == "block";
+        var block = node.StageArguments?.Block == true;
         var problem = Problem(node, volumePath, block, image);
         if (block || problem is not null)
         {
@@ -120,9 +135,8 @@ public sealed partial class NodeVolumes
             throw new NotFoundException($"volume {volume} is not staged or published at {volumePath}");
         }
         LoopDevices.RefreshCapacity(device);
-        if (node.StageArguments != "block")
+        if (node.StageArguments is { Block: false, FsType: var fsType })
         {
-            var fsType = node.StageArguments!.Split(';')[1];
             await FileSystemTools.GrowAsync(device, node.StagingPath!, fsType, cancellationToken).ConfigureAwait(false);
         }
         return new FileInfo(image).Length;
@@ -142,5 +156,40 @@ public sealed partial class NodeVolumes
             ? BlockStagingFile(volumePath, ObjectId.Parse(node.VolumeId, ObjectKind.Volume, "volume_id"))
             : volumePath;
         return MountTable.At(at) is null ? $"{volumePath} is no longer mounted" : null;
+    }
+
+    /// <summary>The staged mount (or exposed device file) to bind from, pinned and checked to be this volume's.</summary>
+    private PinnedPath OpenStaged(NodeVolume volume, ObjectId id, string device, bool block)
+    {
+        var path = block ? BlockStagingFile(volume.StagingPath!, id) : volume.StagingPath!;
+        var staged = OpenRecorded(path, StagingField);
+        if (staged is not null && TopMount(staged) is { } top && IsOurs(top, device, block))
+        {
+            return staged;
+        }
+        staged?.Dispose();
+        throw new PreconditionFailedException($"volume {id} is recorded as staged at {volume.StagingPath}, but it is not mounted there");
+    }
+
+    /// <summary>Removes an empty directory left at a target path nobody recorded; anything else stays.</summary>
+    private void RemoveEmptyLeftover(string targetPath)
+    {
+        if (journal.NodeVolumes().Any(n => n.Publications.Any(p => PathGuard.Overlaps(p.TargetPath, targetPath)) ||
+                                           (n.StagingPath is { } s && PathGuard.Overlaps(s, targetPath))))
+        {
+            return;
+        }
+        try
+        {
+            using var target = guard.Open(targetPath, TargetField, createParents: false);
+            if (target.Exists && target.Stat() is { IsDirectory: true, IsMountRoot: false })
+            {
+                target.RemoveIfEmpty();
+            }
+        }
+        catch (LoopvolException)
+        {
+            // A link, a protected directory, or a missing parent: not ours to clean, nothing is touched.
+        }
     }
 }

@@ -32,7 +32,7 @@ public sealed partial class NodeVolumes
         foreach (var node in journal.NodeVolumes())
         {
             var volume = ObjectId.Parse(node.VolumeId, ObjectKind.Volume, "volume_id");
-            var block = node.StageArguments == "block";
+            var block = node.StageArguments?.Block == true;
             var stagedAt = block && node.StagingPath is { } s ? BlockStagingFile(s, volume) : node.StagingPath;
             var mounted = node.StageState == NodeState.Mounted && stagedAt is not null && MountTable.At(stagedAt, table) is not null;
             if (node.LoopDevice is { } held)
@@ -56,6 +56,10 @@ public sealed partial class NodeVolumes
                 LoopDevices.BackingFile(device) is { } backing && PoolLayout.BackendNameOf(Path.GetFileName(backing)) == node.VolumeId)
             {
                 LoopDevices.Detach(device);
+            }
+            if (block && node.StagingPath is { } stagingPath)
+            {
+                RemoveLeftoverBlockFile(volume, stagingPath, ignoreRecord: true);
             }
             if (node.StageState == NodeState.Mounted)
             {

@@ -5,6 +5,7 @@ using Loopvol.Journal.Model;
 using Loopvol.NodeHost.FileSystems;
 using Loopvol.NodeHost.Loop;
 using Loopvol.NodeHost.Mounts;
+using Loopvol.NodeHost.Paths;
 using Loopvol.Pool;
 
 namespace Loopvol.NodeHost;
@@ -15,34 +16,51 @@ namespace Loopvol.NodeHost;
 /// where the kernel state is the proof (Attached after the device exists). Every step checks what the kernel
 /// already shows, so a retry after a crash at any point finishes the call without stacking mounts or leaking
 /// devices. One operation per volume at a time; a second one meanwhile is busy (ABORTED).
+/// Paths from a request are hostile: they are walked without following links (<see cref="PinnedPath"/>), refused
+/// inside the driver's own directories (<see cref="PathGuard"/>) or where another volume is recorded, and the node
+/// only ever unmounts or removes what the journal recorded for that volume and the kernel shows is that volume's.
 /// </summary>
-public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layout, IFaultInjector faults)
+public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layout, IFaultInjector faults, PathGuard guard)
 {
+    private const string StagingField = "staging_target_path";
+
     /// <summary>
     /// Attaches the image to a loop device and, for a mount volume, formats it if blank and mounts it at the
     /// staging path; for a block volume, exposes the device there. Repeated with the same arguments: no change.
     /// Staged elsewhere or with other arguments: <see cref="AlreadyExistsException"/>. A device holding another file
-    /// system than asked for: <see cref="PreconditionFailedException"/>, never a reformat.
+    /// system than asked for: <see cref="PreconditionFailedException"/>, never a reformat. A staging path that is
+    /// a link, lies in the driver's directories, or is another volume's: refused before anything happens.
     /// </summary>
     public async Task StageAsync(StageRequest request, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(request.Volume.ToString());
+        cancellationToken.ThrowIfCancellationRequested();
         var id = request.Volume.ToString();
         var image = ImageOf(request.Volume);
         var current = journal.GetNodeVolume(id);
-        if (current is { StageState: NodeState.Mounted })
+        if (current is { StageState: NodeState.Mounted } &&
+            (current.StagingPath != request.StagingPath || !Equals(current.StageArguments, request.Arguments)))
         {
-            if (current.StagingPath != request.StagingPath || current.StageArguments != request.Canonical)
-            {
-                throw new AlreadyExistsException(
-                    $"volume {id} is already staged at {current.StagingPath} with {current.StageArguments}");
-            }
-            if (IsStaged(current, request.Block))
-            {
-                return;
-            }
+            throw new AlreadyExistsException(
+                $"volume {id} is already staged at {current.StagingPath} with {current.StageArguments}");
         }
-        var device = LoopDevices.Holding(image);
+        RefuseOtherVolumes(id, request.StagingPath, StagingField, ownStaging: null);
+        using var staging = guard.Open(request.StagingPath, StagingField, createParents: true);
+        staging.Create(directory: true);
+        if (!staging.Stat().IsDirectory)
+        {
+            throw new InvalidArgumentException($"{StagingField} '{request.StagingPath}' is not a directory");
+        }
+        var known = current?.LoopDevice is { } recorded && LoopDevices.BackingFile(recorded) == image ? recorded : null;
+        if (current is { StageState: NodeState.Mounted } && known is not null && IsStaged(staging, known, request))
+        {
+            return;
+        }
+        var device = known ?? LoopDevices.Holding(image); // A device holding this volume's image is this volume's.
+        if (!request.Block)
+        {
+            RefuseForeignMount(staging, device, block: false, StagingField);
+        }
         Microsoft.Win32.SafeHandles.SafeFileHandle? handle = null;
         if (device is null)
         {
@@ -50,18 +68,18 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
         }
         try
         {
-            journal.SetStage(id, NodeState.Attached, request.StagingPath, device, request.Canonical);
+            journal.SetStage(id, NodeState.Attached, request.StagingPath, device, request.Arguments);
             faults.Reached("stage.attached");
             if (request.Block)
             {
-                Expose(device, BlockStagingFile(request.StagingPath, request.Volume));
+                Expose(device, staging, request.Volume);
             }
             else
             {
-                await MountAsync(device, request, cancellationToken).ConfigureAwait(false);
+                await MountAsync(device, staging, request, cancellationToken).ConfigureAwait(false);
             }
             faults.Reached("stage.staged");
-            journal.SetStage(id, NodeState.Mounted, request.StagingPath, device, request.Canonical);
+            journal.SetStage(id, NodeState.Mounted, request.StagingPath, device, request.Arguments);
         }
         catch
         {
@@ -71,7 +89,7 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
                 // closes below; a block volume's has no autoclear and is detached here.
                 if (request.Block)
                 {
-                    UnmountAll(BlockStagingFile(request.StagingPath, request.Volume));
+                    UnexposeBlock(staging, request.Volume, device);
                     LoopDevices.Detach(device);
                 }
                 if (journal.GetNodeVolume(id) is { StageState: NodeState.Attached })
@@ -88,16 +106,21 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
     }
 
     /// <summary>
-    /// Unmounts (or unexposes) the staging path and detaches the device. Not staged there: success. Still
-    /// published: <see cref="PreconditionFailedException"/>. Repeated: no change.
+    /// Unmounts (or unexposes) the staging path and detaches the device. Unknown volume:
+    /// <see cref="NotFoundException"/>. Not staged at that path: success, and nothing is touched (but a block
+    /// volume's own empty device file there, left by a reboot, is removed). Still published:
+    /// <see cref="PreconditionFailedException"/>. Something else mounted on top of the staging path, or the
+    /// path now running through a link: <see cref="PreconditionFailedException"/>, nothing unmounted. Repeated: no change.
     /// </summary>
     public void Unstage(ObjectId volume, string stagingPath)
     {
         using var _ = journal.Locks.Acquire(volume.ToString());
         var id = volume.ToString();
+        var image = ImageOf(volume);
         var current = journal.GetNodeVolume(id);
         if (current is null || current.StagingPath != stagingPath)
         {
+            RemoveLeftoverBlockFile(volume, stagingPath);
             return;
         }
         if (current.Publications.Count > 0)
@@ -105,16 +128,24 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
             throw new PreconditionFailedException(
                 $"volume {id} is still published at {string.Join(", ", current.Publications.Select(p => p.TargetPath))}");
         }
-        var block = current.StageArguments == "block";
-        var staged = block ? BlockStagingFile(stagingPath, volume) : stagingPath;
-        UnmountAll(staged);
-        if (block)
+        var block = current.StageArguments?.Block == true;
+        using (var staging = OpenRecorded(stagingPath, StagingField))
         {
-            File.Delete(staged);
+            if (staging is not null && current.LoopDevice is { } device)
+            {
+                if (block)
+                {
+                    UnexposeBlock(staging, volume, device);
+                }
+                else
+                {
+                    UnmountOurs(staging, device, block: false, StagingField);
+                }
+            }
         }
         faults.Reached("unstage.unmounted");
         journal.SetStage(id, NodeState.Attached, current.StagingPath, current.LoopDevice, current.StageArguments);
-        DetachIfOurs(current.LoopDevice, ImageOf(volume));
+        DetachIfOurs(current.LoopDevice, image);
         faults.Reached("unstage.detached");
         journal.SetStage(id, NodeState.Init);
     }
@@ -122,12 +153,12 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
     public string ImageOf(ObjectId volume) =>
         journal.Get(volume) is { State: ReservationState.Created } record
             ? layout.ImagePath(record.BackendName)
-            : throw new NotFoundException($"volume {volume} does not exist");
+            : throw new NotFoundException($"volume_id {volume} does not exist");
 
     /// <summary>Where a block volume's device is exposed inside its staging directory.</summary>
     public static string BlockStagingFile(string stagingPath, ObjectId volume) => Path.Combine(stagingPath, volume.ToString());
 
-    private async Task MountAsync(string device, StageRequest request, CancellationToken cancellationToken)
+    private async Task MountAsync(string device, PinnedPath staging, StageRequest request, CancellationToken cancellationToken)
     {
         var found = FileSystemProbe.Detect(device);
         if (found == FileSystemProbe.Blank)
@@ -141,41 +172,91 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
                 ? $"volume {request.Volume} holds data that is not a file system; it is not formatted"
                 : $"volume {request.Volume} holds {found}, not {request.FsType}; it is never reformatted");
         }
-        Directory.CreateDirectory(request.StagingPath);
-        if (MountTable.At(request.StagingPath) is { Source: var source } && source == device)
+        if (TopMount(staging) is { } top && IsOurs(top, device, block: false))
         {
             return; // Mounted by an attempt that died before it could say so.
         }
-        var (flags, data) = MountOptions(request.MountFlags);
-        Mounter.Mount(device, request.StagingPath, request.FsType, flags, data);
+        var (flags, data) = MountOptions.Split(request.MountFlags);
+        var errno = Mounter.TryMount(device, staging, request.FsType, flags, data);
+        if (errno == Core.Native.Errno.EINVAL && request.MountFlags.Count > 0)
+        {
+            throw new InvalidArgumentException(
+                $"volume_capability.mount.mount_flags [{string.Join(", ", request.MountFlags)}]: the kernel refused " +
+                $"them for {request.FsType}");
+        }
+        if (errno != 0)
+        {
+            throw Core.Native.Errno.Failure("mount", $"{device} on {request.StagingPath}", errno);
+        }
+        staging.Reopen();
         if (request.MountGroup is { } group && int.TryParse(group, out var gid))
         {
-            File.SetUnixFileMode(request.StagingPath, File.GetUnixFileMode(request.StagingPath) |
-                                                      UnixFileMode.GroupRead | UnixFileMode.GroupWrite |
-                                                      UnixFileMode.GroupExecute | UnixFileMode.SetGroup);
-            Chown(request.StagingPath, gid);
+            MountGroup.Apply(staging, gid);
         }
     }
 
-    private static void Expose(string device, string file)
+    /// <summary>Binds the device on an empty file named after the volume inside the pinned staging directory.</summary>
+    private static void Expose(string device, PinnedPath staging, ObjectId volume)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        if (!File.Exists(file))
+        using var file = PinnedPath.Open(BlockStagingFile(staging.Path, volume), StagingField, createParents: false);
+        file.Create(directory: false);
+        if (TopMount(file) is { } top)
         {
-            File.WriteAllBytes(file, []);
+            if (IsOurs(top, device, block: true))
+            {
+                return;
+            }
+            throw new PreconditionFailedException($"{StagingField} '{file.Path}' already has a mount of {top.Source}; not this volume's");
         }
-        if (MountTable.At(file) is null)
+        if (!file.Stat().IsRegularFile)
         {
-            Mounter.BindMount(device, file, readOnly: false);
+            throw new PreconditionFailedException($"{StagingField} '{file.Path}' exists and is not a plain file");
+        }
+        Mounter.BindMount(device, device, file, readOnly: false);
+    }
+
+    /// <summary>Unmounts this volume's device from its file in the staging directory and removes the file.</summary>
+    private void UnexposeBlock(PinnedPath staging, ObjectId volume, string device)
+    {
+        using var file = OpenRecorded(BlockStagingFile(staging.Path, volume), StagingField);
+        if (file is null)
+        {
+            return;
+        }
+        UnmountOurs(file, device, block: true, StagingField);
+        file.RemoveIfEmpty();
+    }
+
+    /// <summary>After a reboot the record is gone but the empty file named after the volume may still be there.</summary>
+    private void RemoveLeftoverBlockFile(ObjectId volume, string stagingPath, bool ignoreRecord = false)
+    {
+        if (journal.NodeVolumes().Any(n => n.StagingPath is { } s && PathGuard.Overlaps(s, stagingPath) &&
+                                           !(ignoreRecord && n.VolumeId == volume.ToString())))
+        {
+            return; // Another volume's staging path: never touched.
+        }
+        try
+        {
+            using var file = guard.Open(BlockStagingFile(stagingPath, volume), StagingField, createParents: false);
+            if (file.Exists && file.Stat() is { IsRegularFile: true, IsMountRoot: false })
+            {
+                file.RemoveIfEmpty();
+            }
+        }
+        catch (LoopvolException)
+        {
+            // Not ours to clean: a link, a protected directory, or a missing parent. Nothing is touched.
         }
     }
 
-    private static bool IsStaged(NodeVolume volume, bool block)
+    private bool IsStaged(PinnedPath staging, string device, StageRequest request)
     {
-        var at = block ? BlockStagingFile(volume.StagingPath!, ObjectId.Parse(volume.VolumeId, ObjectKind.Volume, "volume_id"))
-            : volume.StagingPath!;
-        var entry = MountTable.At(at);
-        return entry is not null && (block || entry.Source == volume.LoopDevice);
+        if (!request.Block)
+        {
+            return TopMount(staging) is { } top && IsOurs(top, device, block: false);
+        }
+        using var file = OpenRecorded(BlockStagingFile(staging.Path, request.Volume), StagingField);
+        return file is not null && TopMount(file) is { } exposed && IsOurs(exposed, device, block: true);
     }
 
     private static void DetachIfOurs(string? device, string image)
@@ -185,43 +266,4 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
             LoopDevices.Detach(device);
         }
     }
-
-    /// <summary>Unmounts every mount stacked at <paramref name="target"/>.</summary>
-    private static void UnmountAll(string target)
-    {
-        for (var i = 0; i < 16 && MountTable.At(target) is not null; i++)
-        {
-            Mounter.Unmount(target);
-        }
-    }
-
-    private static (ulong Flags, string Data) MountOptions(IReadOnlyList<string> mountFlags)
-    {
-        ulong flags = 0;
-        var data = new List<string>();
-        foreach (var flag in mountFlags)
-        {
-            if (Mounter.Flags.TryGetValue(flag, out var bit))
-            {
-                flags |= bit;
-            }
-            else
-            {
-                data.Add(flag);
-            }
-        }
-        return (flags, string.Join(',', data));
-    }
-
-    private static void Chown(string path, int gid)
-    {
-        if (ChownNative(path, -1, gid) != 0)
-        {
-            throw Core.Native.Errno.Failure("chown", path, Core.Native.Errno.Last);
-        }
-    }
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "chown", SetLastError = true,
-        StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-    private static partial int ChownNative(string path, int uid, int gid);
 }

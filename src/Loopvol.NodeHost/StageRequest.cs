@@ -1,15 +1,18 @@
 using Loopvol.Core.Ids;
+using Loopvol.Journal.Model;
 
 namespace Loopvol.NodeHost;
 
 /// <summary>A NodeStageVolume as the node sees it.</summary>
-public sealed record StageRequest(ObjectId Volume, string StagingPath, bool Block, string FsType,
-    IReadOnlyList<string> MountFlags, string? MountGroup)
+public sealed record StageRequest(ObjectId Volume, string StagingPath, StageArguments Arguments)
 {
-    /// <summary>What a repeat must match exactly.</summary>
-    public string Canonical => Block
-        ? "block"
-        : $"mount;{FsType};{string.Join(',', MountFlags.Order(StringComparer.Ordinal))};{MountGroup}";
+    public bool Block => Arguments.Block;
+
+    public string FsType => Arguments.FsType;
+
+    public IReadOnlyList<string> MountFlags => Arguments.MountFlags;
+
+    public string? MountGroup => Arguments.MountGroup;
 }
 
 /// <summary>A NodePublishVolume as the node sees it.</summary>

@@ -1,8 +1,11 @@
+using Loopvol.Core.Errors;
 using Loopvol.Core.Ids;
 using Loopvol.Csi.Validation;
 using Loopvol.Csi.V1;
 using Loopvol.Grpc;
+using Loopvol.Journal.Model;
 using Loopvol.NodeHost;
+using Loopvol.NodeHost.Mounts;
 using Cap = Loopvol.Csi.V1.NodeServiceCapability.Types.RPC.Types.Type;
 using Mode = Loopvol.Csi.V1.VolumeCapability.Types.AccessMode.Types.Mode;
 
@@ -41,9 +44,15 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
         var capability = Capability(request.VolumeCapability);
         var block = capability.Block is not null;
         var fsType = block ? "" : FsType(capability, request.VolumeContext);
-        await volumes.StageAsync(new StageRequest(volume, staging, block, fsType,
-            capability.Mount?.MountFlags.ToList() ?? [], capability.Mount?.VolumeMountGroup is { Length: > 0 } g ? g : null),
-            context.CancellationToken).ConfigureAwait(false);
+        if (!block && MountOptions.Problem(fsType, capability.Mount.MountFlags, "volume_capability.mount.mount_flags") is { } problem)
+        {
+            throw Require.Invalid(problem);
+        }
+        var arguments = block
+            ? StageArguments.ForBlock()
+            : new StageArguments(false, fsType, capability.Mount.MountFlags,
+                capability.Mount.VolumeMountGroup is { Length: > 0 } g ? g : null);
+        await volumes.StageAsync(new StageRequest(volume, staging, arguments), context.CancellationToken).ConfigureAwait(false);
         return new NodeStageVolumeResponse();
     }
 
@@ -51,10 +60,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var staging = Paths.Clean(request.StagingTargetPath, "staging_target_path");
-        if (Require.Lookup(text, ObjectKind.Volume) is { } volume)
-        {
-            volumes.Unstage(volume, staging);
-        }
+        volumes.Unstage(Existing(text), staging);
         return Task.FromResult(new NodeUnstageVolumeResponse());
     }
 
@@ -73,10 +79,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var target = Paths.Clean(request.TargetPath, "target_path");
-        if (Require.Lookup(text, ObjectKind.Volume) is { } volume)
-        {
-            volumes.Unpublish(volume, target);
-        }
+        volumes.Unpublish(Existing(text), target);
         return Task.FromResult(new NodeUnpublishVolumeResponse());
     }
 
@@ -85,8 +88,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         // Only compared with the paths the journal recorded, never mounted: any other path is simply not found.
         var path = Require.NotEmpty(request.VolumePath, "volume_path");
-        var volume = Require.Lookup(text, ObjectKind.Volume)
-                     ?? throw new RpcException(StatusCode.NotFound, $"volume_id {text} does not exist");
+        var volume = Existing(text);
         var stats = volumes.Stats(volume, path);
         var response = new NodeGetVolumeStatsResponse
         {
@@ -117,8 +119,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         // Only compared with the paths the journal recorded, never mounted: any other path is simply not found.
         var path = Require.NotEmpty(request.VolumePath, "volume_path");
-        var volume = Require.Lookup(text, ObjectKind.Volume)
-                     ?? throw new RpcException(StatusCode.NotFound, $"volume_id {text} does not exist");
+        var volume = Existing(text);
         if (request.VolumeCapability is { } capability && Capabilities.Problem(capability, "volume_capability") is { } problem)
         {
             throw Require.Invalid(problem);
@@ -132,6 +133,10 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
         ObjectId.TryParse(Require.NotEmpty(text, "volume_id"), ObjectKind.Volume, out var id)
             ? id.Value
             : throw Require.Invalid($"volume_id '{text}' is not a volume ID of this driver");
+
+    /// <summary>A volume ID to look up: one this driver never issues names no volume (NOT_FOUND).</summary>
+    private static ObjectId Existing(string text) =>
+        Require.Lookup(text, ObjectKind.Volume) ?? throw new NotFoundException($"volume_id {text} does not exist");
 
     private static VolumeCapability Capability(VolumeCapability? capability)
     {

@@ -27,7 +27,7 @@ public sealed record NodeVolume(
     string? StagingPath,
     NodeState StageState,
     string? LoopDevice,
-    string? StageArguments,
+    StageArguments? StageArguments,
     IReadOnlyList<Publication> Publications)
 {
     public int ReferenceCount => Publications.Count;

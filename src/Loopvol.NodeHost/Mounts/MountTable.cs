@@ -1,7 +1,8 @@
 namespace Loopvol.NodeHost.Mounts;
 
 /// <summary>One line of /proc/self/mountinfo.</summary>
-public sealed record MountEntry(string MountPoint, string Source, string FsType, string Options, string Root, string Device);
+public sealed record MountEntry(string MountPoint, string Source, string FsType, string Options, string Root, string Device,
+    ulong Id = 0);
 
 /// <summary>What is mounted, as the kernel says in /proc/self/mountinfo (octal escapes decoded).</summary>
 public static class MountTable
@@ -18,7 +19,7 @@ public static class MountTable
                 continue;
             }
             entries.Add(new MountEntry(Unescape(fields[4]), Unescape(fields[separator + 2]), fields[separator + 1],
-                fields[5], Unescape(fields[3]), fields[2]));
+                fields[5], Unescape(fields[3]), fields[2], ulong.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture)));
         }
         return entries;
     }
@@ -26,6 +27,9 @@ public static class MountTable
     /// <summary>The last (top-most) mount at <paramref name="mountPoint"/>, or null.</summary>
     public static MountEntry? At(string mountPoint, IReadOnlyList<MountEntry>? table = null) =>
         (table ?? Read()).LastOrDefault(e => e.MountPoint == mountPoint);
+
+    /// <summary>The mount with kernel mount ID <paramref name="id"/> (as statx's STATX_MNT_ID gives it), or null.</summary>
+    public static MountEntry? ById(ulong id) => Read().FirstOrDefault(e => e.Id == id);
 
     private static string Unescape(string text)
     {

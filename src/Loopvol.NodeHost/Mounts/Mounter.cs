@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Loopvol.Core.Native;
+using Loopvol.NodeHost.Paths;
 
 namespace Loopvol.NodeHost.Mounts;
 
@@ -20,24 +21,62 @@ public static partial class Mounter
     public static readonly IReadOnlyDictionary<string, ulong> Flags = new Dictionary<string, ulong>(StringComparer.Ordinal)
     {
         ["ro"] = ReadOnly, ["nosuid"] = NoSuid, ["nodev"] = NoDev, ["noexec"] = NoExec, ["noatime"] = NoAtime,
-        ["nodiratime"] = NoDiratime, ["relatime"] = RelAtime, ["rw"] = 0, ["defaults"] = 0,
+        ["nodiratime"] = NoDiratime, ["relatime"] = RelAtime, ["rw"] = 0, ["defaults"] = 0, ["sync"] = 16,
+        ["dirsync"] = 128, ["nosymfollow"] = 256, ["silent"] = 32768, ["strictatime"] = 1 << 24, ["lazytime"] = 1 << 25,
+        // The defaults these negate: no bit to set.
+        ["suid"] = 0, ["dev"] = 0, ["exec"] = 0, ["atime"] = 0, ["diratime"] = 0, ["norelatime"] = 0,
+        ["nolazytime"] = 0, ["async"] = 0, ["loud"] = 0,
     };
 
-    public static void Mount(string source, string target, string? fsType, ulong flags, string? data)
+    private const int UmountNoFollow = 8;
+
+    public static void Mount(string source, string target, string? fsType, ulong flags, string? data) =>
+        Mount(source, target, fsType, flags, data, $"{source} on {target}");
+
+    /// <summary>
+    /// Mounts <paramref name="source"/> on exactly the object <paramref name="target"/> pinned (through its
+    /// descriptor, so a name swapped since the check changes nothing). Returns errno, 0 on success.
+    /// </summary>
+    public static int TryMount(string source, PinnedPath target, string? fsType, ulong flags, string? data) =>
+        MountSyscall(source, target.ProcPath, fsType, flags, string.IsNullOrEmpty(data) ? null : data) == 0 ? 0 : Errno.Last;
+
+    /// <summary>
+    /// Bind-mounts the pinned <paramref name="source"/> on the pinned <paramref name="target"/>, then, if asked,
+    /// remounts that new mount (found by opening the target's name again under its pinned parent) read-only.
+    /// </summary>
+    public static void BindMount(PinnedPath source, PinnedPath target, bool readOnly) =>
+        BindMount(source.ProcPath, source.Path, target, readOnly);
+
+    /// <summary>Bind-mounts a device node (ours: a loop device) on the pinned <paramref name="target"/>.</summary>
+    public static void BindMount(string source, string sourceName, PinnedPath target, bool readOnly)
     {
-        if (MountSyscall(source, target, fsType, flags, string.IsNullOrEmpty(data) ? null : data) != 0)
+        Mount(source, target.ProcPath, null, Bind, null, $"{sourceName} on {target.Path}");
+        target.Reopen();
+        if (readOnly)
         {
-            throw Errno.Failure("mount", $"{source} on {target}", Errno.Last);
+            Mount(source, target.ProcPath, null, Bind | Remount | ReadOnly, null, $"read-only remount of {target.Path}");
         }
     }
 
-    /// <summary>Bind-mounts <paramref name="source"/> at <paramref name="target"/>; read-only takes a second remount.</summary>
-    public static void BindMount(string source, string target, bool readOnly)
+    /// <summary>
+    /// Unmounts the top mount at the pinned path's name (the parent stays pinned, and the last name is not followed
+    /// if it became a link). Not mounted: success.
+    /// </summary>
+    public static void Unmount(PinnedPath target)
     {
-        Mount(source, target, null, Bind, null);
-        if (readOnly)
+        target.Release(); // An open descriptor on the mount's root would keep it busy.
+        if (Umount2(target.ByParent, UmountNoFollow) != 0 && Errno.Last is not (Errno.EINVAL or Errno.ENOENT))
         {
-            Mount(source, target, null, Bind | Remount | ReadOnly, null);
+            throw Errno.Failure("umount2", target.Path, Errno.Last);
+        }
+        target.Reopen();
+    }
+
+    private static void Mount(string source, string target, string? fsType, ulong flags, string? data, string what)
+    {
+        if (MountSyscall(source, target, fsType, flags, string.IsNullOrEmpty(data) ? null : data) != 0)
+        {
+            throw Errno.Failure("mount", what, Errno.Last);
         }
     }
 
