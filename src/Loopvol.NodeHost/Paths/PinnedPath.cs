@@ -70,23 +70,29 @@ public sealed class PinnedPath : IDisposable
                 walked += "/" + parts[i];
                 var next = OpenComponent(current, parts[i], walked, field, createParents)
                            ?? throw new NotFoundException($"{field} '{path}': {walked} does not exist");
-                var stat = PathCalls.Stat(next, walked);
+                current.Dispose();
+                current = next;
+                var stat = PathCalls.Stat(current, walked);
                 if (!stat.IsDirectory)
                 {
-                    next.Dispose();
                     throw new InvalidArgumentException($"{field} '{path}': {walked} is not a directory");
                 }
                 visit?.Invoke(stat, walked);
-                current.Dispose();
-                current = next;
             }
             var last = OpenComponent(current, parts[^1], path, field, create: false);
-            var pinned = new PinnedPath(path, field, current, parts[^1], last);
-            if (last is not null)
+            try
             {
-                visit?.Invoke(pinned.Stat(), path);
+                if (last is not null)
+                {
+                    visit?.Invoke(PathCalls.Stat(last, path), path);
+                }
             }
-            return pinned;
+            catch
+            {
+                last?.Dispose();
+                throw;
+            }
+            return new PinnedPath(path, field, current, parts[^1], last);
         }
         catch
         {

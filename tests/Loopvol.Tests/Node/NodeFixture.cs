@@ -18,14 +18,21 @@ public abstract class NodeFixture() : OnLoopFileSystem("xfs")
 
     protected TempDirectory Kubelet { get; private set; } = null!;
 
+    private string _dataDirectory = "";
+
     [SetUp]
     public async Task StartAsync()
     {
         Kubelet = new TempDirectory();
-        Driver = await InProcessDriver.StartAsync(s => s with
-        {
-            DataDirectory = Path.Combine(MountPoint, $"data-{Guid.NewGuid():N}"),
-        });
+        _dataDirectory = Path.Combine(MountPoint, $"data-{Guid.NewGuid():N}");
+        Driver = await InProcessDriver.StartAsync(s => s with { DataDirectory = _dataDirectory });
+    }
+
+    /// <summary>Stops the driver (if it still runs) and starts a new one on the same data directory.</summary>
+    protected async Task RestartAsync()
+    {
+        await Driver.DisposeAsync();
+        Driver = await InProcessDriver.StartAsync(s => s with { DataDirectory = _dataDirectory });
     }
 
     [TearDown]
