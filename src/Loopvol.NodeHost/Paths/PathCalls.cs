@@ -95,6 +95,18 @@ internal static partial class PathCalls
         return Stat(handle, directory).Identity;
     }
 
+    /// <summary>What is at <paramref name="path"/> itself (a link is not followed); null when nothing is.</summary>
+    public static PathStat? StatEntry(string path)
+    {
+        var fd = Open(path, OPath | ONoFollow | OCloexec, 0);
+        if (fd < 0)
+        {
+            return null;
+        }
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        return Stat(handle, path);
+    }
+
     /// <summary>The path through /proc that names exactly the object behind <paramref name="handle"/>.</summary>
     public static string ProcPath(SafeFileHandle handle) =>
         $"/proc/self/fd/{handle.DangerousGetHandle().ToInt32()}";

@@ -51,14 +51,34 @@ public sealed partial class DriverProcess : IAsyncDisposable
         StartAsync(dataDirectory, new Dictionary<string, string>(), extraArgs);
 
     /// <summary>Starts the driver with extra environment variables (e.g. the test-only crash point).</summary>
-    public static async Task<DriverProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment,
-        params string[] extraArgs)
+    public static Task<DriverProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment,
+        params string[] extraArgs) => StartAsync(dataDirectory, environment, privateMounts: false, extraArgs);
+
+    /// <summary>
+    /// Starts the driver in a private mount namespace of its own (unshare(1) execs it, so the PID is the driver's):
+    /// whatever it mounts is seen only in <see cref="MountInfoPath"/> and is gone when it exits. For tests that
+    /// try to make it mount over system directories.
+    /// </summary>
+    public static Task<DriverProcess> StartInPrivateMountNamespaceAsync(string dataDirectory, params string[] extraArgs) =>
+        StartAsync(dataDirectory, new Dictionary<string, string>(), privateMounts: true, extraArgs);
+
+    /// <summary>The driver's own view of the mount table.</summary>
+    public string MountInfoPath => $"/proc/{_process.Id}/mountinfo";
+
+    private static async Task<DriverProcess> StartAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment,
+        bool privateMounts, string[] extraArgs)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(privateMounts ? "unshare" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        if (privateMounts)
+        {
+            info.ArgumentList.Add("--mount");
+            info.ArgumentList.Add("--propagation=private");
+            info.ArgumentList.Add("dotnet");
+        }
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;
