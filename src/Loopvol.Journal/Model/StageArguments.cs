@@ -53,10 +53,14 @@ public sealed record StageArguments
         {
             return ForBlock();
         }
-        var parts = text.Split(';'); // The pre-version form: mount;fs;flag,flag;group.
-        return parts is ["mount", var fs, var flags, var group]
-            ? new StageArguments(false, fs, flags.Split(',', StringSplitOptions.RemoveEmptyEntries), group.Length == 0 ? null : group)
-            : throw new FormatException($"unreadable stage arguments '{text}'");
+        var parts = text.Split(';'); // The pre-version forms: mount;fs;flag,flag;group, or a bare file system name.
+        return parts switch
+        {
+            ["mount", var fs, var flags, var group] => new StageArguments(false, fs,
+                flags.Split(',', StringSplitOptions.RemoveEmptyEntries), group.Length == 0 ? null : group),
+            [var fs] when fs.Length > 0 && fs.All(char.IsAsciiLetterOrDigit) => new StageArguments(false, fs, [], null),
+            _ => throw new FormatException($"unreadable stage arguments '{text}'"),
+        };
     }
 
     public bool Equals(StageArguments? other) =>
