@@ -24,4 +24,8 @@ public sealed class CallContext
     public CancellationToken CancellationToken { get; }
 
     public IReadOnlyDictionary<string, StringValues> RequestHeaders { get; }
+
+    /// <summary>The same call, with <paramref name="cancellationToken"/> as the token handlers see.</summary>
+    public CallContext WithCancellation(CancellationToken cancellationToken) =>
+        new(Method, Deadline, cancellationToken, RequestHeaders);
 }

@@ -22,9 +22,10 @@ public sealed partial class NodeVolumes
     /// in the driver's directories, is another volume's, or has something else mounted on it: refused, and
     /// nothing is recorded or mounted.
     /// </summary>
-    public void Publish(PublishRequest request)
+    public void Publish(PublishRequest request, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(request.Volume.ToString());
+        cancellationToken.ThrowIfCancellationRequested();
         var id = request.Volume.ToString();
         ImageOf(request.Volume);
         var volume = journal.GetNodeVolume(id);
@@ -64,9 +65,10 @@ public sealed partial class NodeVolumes
     /// path is removed. Something else mounted on top, or the path now running through a link:
     /// <see cref="PreconditionFailedException"/>, and nothing is touched. Repeated: no change.
     /// </summary>
-    public void Unpublish(ObjectId volume, string targetPath)
+    public void Unpublish(ObjectId volume, string targetPath, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(volume.ToString());
+        cancellationToken.ThrowIfCancellationRequested();
         var id = volume.ToString();
         ImageOf(volume);
         var node = journal.GetNodeVolume(id);
@@ -124,6 +126,7 @@ public sealed partial class NodeVolumes
     public async Task<long> ExpandAsync(ObjectId volume, string volumePath, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(volume.ToString());
+        cancellationToken.ThrowIfCancellationRequested();
         var image = ImageOf(volume);
         var node = journal.GetNodeVolume(volume.ToString());
         if (node is not { StageState: NodeState.Mounted, LoopDevice: { } device })

@@ -112,9 +112,10 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
     /// <see cref="PreconditionFailedException"/>. Something else mounted on top of the staging path, or the
     /// path now running through a link: <see cref="PreconditionFailedException"/>, nothing unmounted. Repeated: no change.
     /// </summary>
-    public void Unstage(ObjectId volume, string stagingPath)
+    public void Unstage(ObjectId volume, string stagingPath, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(volume.ToString());
+        cancellationToken.ThrowIfCancellationRequested();
         var id = volume.ToString();
         var image = ImageOf(volume);
         var current = journal.GetNodeVolume(id);

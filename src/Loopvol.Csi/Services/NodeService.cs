@@ -60,7 +60,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var staging = Paths.Clean(request.StagingTargetPath, "staging_target_path");
-        volumes.Unstage(Existing(text), staging);
+        volumes.Unstage(Existing(text), staging, context.CancellationToken);
         return Task.FromResult(new NodeUnstageVolumeResponse());
     }
 
@@ -71,7 +71,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
         var target = Paths.Clean(request.TargetPath, "target_path");
         var capability = Capability(request.VolumeCapability);
         var readOnly = request.Readonly || capability.AccessMode.Mode == Mode.SingleNodeReaderOnly;
-        volumes.Publish(new PublishRequest(volume, staging, target, readOnly, capability.Block is not null));
+        volumes.Publish(new PublishRequest(volume, staging, target, readOnly, capability.Block is not null), context.CancellationToken);
         return Task.FromResult(new NodePublishVolumeResponse());
     }
 
@@ -79,7 +79,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var target = Paths.Clean(request.TargetPath, "target_path");
-        volumes.Unpublish(Existing(text), target);
+        volumes.Unpublish(Existing(text), target, context.CancellationToken);
         return Task.FromResult(new NodeUnpublishVolumeResponse());
     }
 

@@ -1,3 +1,4 @@
+using Loopvol.Core.Concurrency;
 using Loopvol.Core.Health;
 using Loopvol.Core.Host;
 using Loopvol.Csi;
@@ -17,11 +18,15 @@ namespace Loopvol.Hosting;
 public sealed partial class Driver : IAsyncDisposable
 {
     private readonly DirectoryLock _dataLock;
+    private readonly CallTracker _calls;
+    private readonly ILogger _logger;
 
     private Driver(DriverSettings settings, DirectoryLock dataLock, Journal.Journal journal, StoragePool pool,
-        GrpcServer server)
+        GrpcServer server, CallTracker calls, ILogger logger)
     {
         _dataLock = dataLock;
+        _calls = calls;
+        _logger = logger;
         Settings = settings;
         Journal = journal;
         Pool = pool;
@@ -97,10 +102,11 @@ public sealed partial class Driver : IAsyncDisposable
                 ExceptionMapper = new CsiExceptionMapper(),
                 MessageFormatter = new SecretRedactingFormatter(),
             };
+            var calls = new CallTracker();
             var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, node,
-                new GroupControllerService(pool, quiescer), settings.EnableAttach), options,
+                new GroupControllerService(pool, quiescer), settings.EnableAttach, calls), options,
                 loggerFactory);
-            return new Driver(settings, dataLock, journal, pool, server);
+            return new Driver(settings, dataLock, journal, pool, server, calls, loggerFactory.CreateLogger("Loopvol.Driver"));
         }
         catch
         {
@@ -135,12 +141,30 @@ public sealed partial class Driver : IAsyncDisposable
     private static void PoolOpened(ILogger logger, string directory, bool reflink) =>
         PoolOpened(logger, directory, reflink ? "reflinks (shared extents)" : "sparse copies (no reflink support)");
 
+    /// <summary>
+    /// Stops serving (in-flight calls get the shutdown timeout), then cancels the handlers still running, even
+    /// those whose calls already ended, and waits for them before the journal closes. A handler that never returns
+    /// keeps the journal open (the process is ending anyway) rather than have it closed under a write.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync().ConfigureAwait(false);
+        if (!await _calls.StopAsync(HandlerGrace).ConfigureAwait(false))
+        {
+            HandlersOutlivedShutdown(_logger, _calls.Running, HandlerGrace.TotalSeconds);
+            return;
+        }
+        _calls.Dispose();
         Journal.Dispose();
         _dataLock.Dispose();
     }
+
+    /// <summary>How long cancelled handlers get to return at shutdown.</summary>
+    internal static TimeSpan HandlerGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    [LoggerMessage(3, LogLevel.Error,
+        "{Count} handler(s) still running {Seconds} s after shutdown cancelled them; the journal is left open")]
+    private static partial void HandlersOutlivedShutdown(ILogger logger, int count, double seconds);
 
     private const UnixFileMode DataDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite |
                                                    UnixFileMode.UserExecute | UnixFileMode.GroupRead |
