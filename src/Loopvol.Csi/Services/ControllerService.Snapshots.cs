@@ -16,11 +16,7 @@ public sealed partial class ControllerService
     {
         var name = Require.NotEmpty(request.Name, "name");
         var sourceText = Require.NotEmpty(request.SourceVolumeId, "source_volume_id");
-        if (request.Parameters.Count > 0)
-        {
-            throw Require.Invalid($"parameters: unknown key '{request.Parameters.Keys.Order(StringComparer.Ordinal).First()}' " +
-                                  "(snapshots take no parameters)");
-        }
+        KubernetesParameters.Split(request.Parameters, KubernetesParameters.Snapshot, [], "CreateSnapshot");
         var source = Require.Lookup(sourceText, ObjectKind.Volume)
                      ?? throw new RpcException(StatusCode.NotFound, $"source_volume_id {sourceText} does not exist");
         var snapshot = pool.CreateSnapshot(name, source, context.CancellationToken);

@@ -15,7 +15,6 @@ namespace Loopvol.Csi.Services;
 public sealed partial class ControllerService(StoragePool pool, ControllerOptions options)
 {
     private const string FsTypeParameter = "fsType";
-    private const string KubernetesPrefix = "csi.storage.k8s.io/";
 
     public Task<ControllerGetCapabilitiesResponse> GetCapabilitiesAsync(ControllerGetCapabilitiesRequest request,
         CallContext context)
@@ -40,7 +39,8 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         var name = Require.NotEmpty(request.Name, "name");
         Capabilities.Check(request.VolumeCapabilities, "volume_capabilities");
         var (required, limit) = Require.Range(request.CapacityRange);
-        CheckParameters(request.Parameters, request.VolumeCapabilities);
+        var (parameters, _) = KubernetesParameters.Split(request.Parameters, KubernetesParameters.Volume, [FsTypeParameter], "CreateVolume");
+        CheckFsType(parameters, request.VolumeCapabilities);
         var source = Source(request.VolumeContentSource);
         NodeTopology.Admit(request.AccessibilityRequirements, options.NodeId);
         var volume = pool.CreateVolume(new VolumeRequest
@@ -49,8 +49,8 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
             RequiredBytes = required,
             LimitBytes = limit,
             MinimumBytes = NodeHost.FileSystems.FileSystemTools.MinimumBytes(
-                request.Parameters.TryGetValue(FsTypeParameter, out var fs) ? fs : Capabilities.FsType(request.VolumeCapabilities)),
-            Parameters = request.Parameters,
+                parameters.TryGetValue(FsTypeParameter, out var fs) ? fs : Capabilities.FsType(request.VolumeCapabilities)),
+            Parameters = parameters,
             Source = source,
             Accessibility = NodeTopology.Canonical(request.AccessibilityRequirements),
             Capabilities = Capabilities.Canonical(request.VolumeCapabilities),
@@ -79,7 +79,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         var volume = Volume(text);
         var problems = request.VolumeCapabilities.Select((c, i) => Capabilities.Problem(c, $"volume_capabilities[{i}]"))
             .OfType<string>().ToList();
-        var unknown = request.Parameters.Keys.Where(k => k != FsTypeParameter && !k.StartsWith(KubernetesPrefix, StringComparison.Ordinal));
+        var unknown = request.Parameters.Keys.Where(k => k != FsTypeParameter && !KubernetesParameters.Volume.Contains(k));
         problems.AddRange(unknown.Select(k => $"parameters: unknown key '{k}'"));
         if (volume.Capabilities is { } made && Capabilities.IsBlock(request.VolumeCapabilities) != made.Contains("block;", StringComparison.Ordinal))
         {
@@ -136,15 +136,8 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         _ => throw Require.Invalid("volume_content_source has an unknown type"),
     };
 
-    private static void CheckParameters(IDictionary<string, string> parameters, IEnumerable<VolumeCapability> capabilities)
+    private static void CheckFsType(IDictionary<string, string> parameters, IEnumerable<VolumeCapability> capabilities)
     {
-        foreach (var key in parameters.Keys.Order(StringComparer.Ordinal))
-        {
-            if (key != FsTypeParameter && !key.StartsWith(KubernetesPrefix, StringComparison.Ordinal))
-            {
-                throw Require.Invalid($"parameters: unknown key '{key}' (known: {FsTypeParameter}, {KubernetesPrefix}*)");
-            }
-        }
         if (parameters.TryGetValue(FsTypeParameter, out var fs))
         {
             if (!Capabilities.FileSystems.Contains(fs))

@@ -26,11 +26,7 @@ public sealed class GroupControllerService(StoragePool pool, IVolumeQuiescer qui
         {
             throw Require.Invalid("source_volume_ids is required");
         }
-        if (request.Parameters.Count > 0)
-        {
-            throw Require.Invalid($"parameters: unknown key '{request.Parameters.Keys.Order(StringComparer.Ordinal).First()}' " +
-                                  "(group snapshots take no parameters)");
-        }
+        KubernetesParameters.Split(request.Parameters, KubernetesParameters.GroupSnapshot, [], "CreateVolumeGroupSnapshot");
         var volumes = request.SourceVolumeIds.Select(text =>
             Require.Lookup(Require.NotEmpty(text, "source_volume_ids[]"), ObjectKind.Volume)
             ?? throw new RpcException(StatusCode.NotFound, $"source volume {text} does not exist")).ToList();
