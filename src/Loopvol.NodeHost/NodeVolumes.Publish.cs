@@ -114,7 +114,8 @@ public sealed partial class NodeVolumes
             var size = File.Exists(image) ? new FileInfo(image).Length : (long?)null;
             return new VolumeStats(size, null, null, null, null, problem is not null, problem ?? "healthy");
         }
-        var fs = FileSystemStats.Of(volumePath);
+        using var pinned = OpenRecorded(volumePath, "volume_path");
+        var fs = FileSystemStats.Of(pinned?.ProcPath ?? throw new NotFoundException($"{volumePath} is gone"));
         return new VolumeStats(fs.TotalBytes, fs.AvailableBytes, fs.TotalBytes - fs.FreeBytes, fs.TotalInodes,
             fs.FreeInodes, false, "healthy");
     }
@@ -145,7 +146,7 @@ public sealed partial class NodeVolumes
         return new FileInfo(image).Length;
     }
 
-    private static string? Problem(NodeVolume node, string volumePath, bool block, string image)
+    private string? Problem(NodeVolume node, string volumePath, bool block, string image)
     {
         if (!File.Exists(image))
         {
@@ -158,7 +159,17 @@ public sealed partial class NodeVolumes
         var at = block && volumePath == node.StagingPath
             ? BlockStagingFile(volumePath, ObjectId.Parse(node.VolumeId, ObjectKind.Volume, "volume_id"))
             : volumePath;
-        return MountTable.At(at) is null ? $"{volumePath} is no longer mounted" : null;
+        try
+        {
+            using var pinned = OpenRecorded(at, "volume_path");
+            return pinned is not null && TopMount(pinned) is { } top && IsOurs(top, node.LoopDevice, block)
+                ? null
+                : $"{volumePath} is no longer mounted";
+        }
+        catch (PreconditionFailedException e)
+        {
+            return e.Message;
+        }
     }
 
     /// <summary>The staged mount (or exposed device file) to bind from, pinned and checked to be this volume's.</summary>
