@@ -14,6 +14,12 @@ public sealed record PoolOptions
     /// <summary>Bytes of the pool file system kept free for everything else.</summary>
     public long ReserveBytes { get; init; }
 
+    /// <summary>
+    /// Below this many free bytes the pool's file system counts as full: every create is refused (resource exhausted)
+    /// before anything is written, so what is left stays for the journal, deletes and the volumes' own writes.
+    /// </summary>
+    public long FullBelowBytes { get; init; }
+
     /// <summary>Provisioned volume capacity may reach this multiple of the file system's usable size.</summary>
     public double OvercommitRatio { get; init; } = 1.0;
 

@@ -39,7 +39,7 @@ public sealed partial class StoragePool
         }
         var sourceBytes = request.Source is { } s ? SourceSize(s) : (long?)null;
         var size = DecideSize(request.RequiredBytes, request.LimitBytes, sourceBytes, request.MinimumBytes);
-        var reservation = Admit(ObjectKind.Volume, request.Name, arguments, size);
+        var reservation = Admit(ObjectKind.Volume, request.Name, arguments, size, request.Source?.Id.ToString());
         return Info(Build("create-volume", reservation, size, () =>
         {
             if (request.Source is { } from)

@@ -66,9 +66,15 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
         return size;
     }
 
-    /// <summary>Reserves a name after checking that its size fits, as one step among concurrent creates.</summary>
-    private Reservation Admit(Core.Ids.ObjectKind kind, string name, DefiningArguments arguments, long sizeBytes)
+    /// <summary>
+    /// Reserves a name after checking that its size fits, as one step among concurrent creates. A full pool file
+    /// system (see <see cref="PoolOptions.FullBelowBytes"/>), or one without room for the data a sparse copy of
+    /// <paramref name="copyOf"/> writes, is <see cref="ResourceExhaustedException"/> before anything is written.
+    /// </summary>
+    private Reservation Admit(Core.Ids.ObjectKind kind, string name, DefiningArguments arguments, long sizeBytes,
+        string? copyOf)
     {
+        CheckRoom(kind == Core.Ids.ObjectKind.Snapshot ? "a snapshot" : "a volume", copyOf is null ? [] : [copyOf]);
         lock (_admission)
         {
             if (kind == Core.Ids.ObjectKind.Volume && sizeBytes > AvailableBytes())
@@ -78,6 +84,25 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
                     $"(over-commit ratio {options.OvercommitRatio}, reserve {options.ReserveBytes} bytes)");
             }
             return journal.Reserve(kind, name, arguments);
+        }
+    }
+
+    /// <summary>
+    /// The pool's file system must keep <see cref="PoolOptions.FullBelowBytes"/> free after the data that sparse
+    /// copies of <paramref name="copiesOf"/> write (reflinks write none).
+    /// </summary>
+    private void CheckRoom(string what, IReadOnlyList<string> copiesOf)
+    {
+        var free = FileSystemStats.Of(images.Layout.Directory).AvailableBytes;
+        var data = images.SupportsReflink == false ? copiesOf.Sum(images.DataBytes) : 0;
+        if (free - data < options.FullBelowBytes)
+        {
+            var sources = string.Join(", ", copiesOf);
+            throw new ResourceExhaustedException(data > 0
+                ? $"the pool's file system has {free} bytes free: not enough for {what} copied from {sources} " +
+                  $"({data} bytes of data) while keeping {options.FullBelowBytes} bytes free"
+                : $"the pool's file system is full ({free} bytes free, under the {options.FullBelowBytes} bytes kept " +
+                  "free): nothing can be created until space is freed");
         }
     }
 
@@ -117,11 +142,29 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
         }
         catch (Exception e) when (e is not BusyException)
         {
-            journal.MarkFaulty(reservation.Id);
+            Abandon(reservation);
             throw;
         }
         Faults.Reached($"{what}.image-created");
         return journal.MarkCreated(reservation.Id, sizeBytes);
+    }
+
+    /// <summary>
+    /// Gives up a reservation whose image could not be made. When no image reached its name (a failed write leaves
+    /// only its .incoming file, and that is removed) nothing was made, so the reservation is undone and leaves no
+    /// record; otherwise it is marked faulty (its name freed, its record and image left for gc). Either way a retry
+    /// starts afresh.
+    /// </summary>
+    private void Abandon(Reservation reservation)
+    {
+        if (images.Exists(reservation.BackendName))
+        {
+            journal.MarkFaulty(reservation.Id);
+        }
+        else
+        {
+            journal.Remove(reservation.Id);
+        }
     }
 
     private static long RoundUp(long bytes) => (bytes + PoolOptions.BlockSize - 1) / PoolOptions.BlockSize * PoolOptions.BlockSize;

@@ -17,11 +17,13 @@ namespace Loopvol.Hosting;
 public sealed partial class Driver : IAsyncDisposable
 {
     private readonly DirectoryLock _dataLock;
+    private readonly SpaceReserve _reserve;
 
-    private Driver(DriverSettings settings, DirectoryLock dataLock, Journal.Journal journal, StoragePool pool,
-        GrpcServer server)
+    private Driver(DriverSettings settings, DirectoryLock dataLock, SpaceReserve reserve, Journal.Journal journal,
+        StoragePool pool, GrpcServer server)
     {
         _dataLock = dataLock;
+        _reserve = reserve;
         Settings = settings;
         Journal = journal;
         Pool = pool;
@@ -42,6 +44,9 @@ public sealed partial class Driver : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(settings);
         Directory.CreateDirectory(settings.DataDirectory, DataDirectoryMode);
         var dataLock = DirectoryLock.Acquire(settings.DataDirectory);
+        // Before the journal opens: on a full file system, the reserve's blocks are what lets it open.
+        var reserve = SpaceReserve.Start(settings.DataDirectory, settings.JournalReserveBytes,
+            loggerFactory.CreateLogger("Loopvol.Reserve"));
         Journal.Journal journal;
         try
         {
@@ -53,6 +58,7 @@ public sealed partial class Driver : IAsyncDisposable
         }
         catch
         {
+            reserve.Dispose();
             dataLock.Dispose();
             throw;
         }
@@ -64,6 +70,8 @@ public sealed partial class Driver : IAsyncDisposable
             var pool = new StoragePool(journal, images, new PoolOptions
             {
                 ReserveBytes = settings.PoolReserveBytes,
+                // Twice the journal's reserve: a pool counts as full while what its release freed is all there is.
+                FullBelowBytes = 2 * settings.JournalReserveBytes,
                 OvercommitRatio = settings.OvercommitRatio,
                 Faults = settings.Faults,
             });
@@ -99,11 +107,12 @@ public sealed partial class Driver : IAsyncDisposable
             var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, node,
                 new GroupControllerService(pool, quiescer), settings.EnableAttach), options,
                 loggerFactory);
-            return new Driver(settings, dataLock, journal, pool, server);
+            return new Driver(settings, dataLock, reserve, journal, pool, server);
         }
         catch
         {
             journal.Dispose();
+            reserve.Dispose();
             dataLock.Dispose();
             throw;
         }
@@ -131,13 +140,19 @@ public sealed partial class Driver : IAsyncDisposable
     [LoggerMessage(3100, LogLevel.Information, "pool {Directory}: copies are {Kind}")]
     private static partial void PoolOpened(ILogger logger, string directory, string kind);
 
-    private static void PoolOpened(ILogger logger, string directory, bool reflink) =>
-        PoolOpened(logger, directory, reflink ? "reflinks (shared extents)" : "sparse copies (no reflink support)");
+    private static void PoolOpened(ILogger logger, string directory, bool? reflink) =>
+        PoolOpened(logger, directory, reflink switch
+        {
+            true => "reflinks (shared extents)",
+            false => "sparse copies (no reflink support)",
+            null => "not known yet (the pool is full; the first copy tries a reflink)",
+        });
 
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync().ConfigureAwait(false);
         Journal.Dispose();
+        _reserve.Dispose();
         _dataLock.Dispose();
     }
 
