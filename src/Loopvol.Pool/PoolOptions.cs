@@ -8,6 +8,9 @@ public sealed record PoolOptions
     /// <summary>Sizes are rounded up to this; it is the block size of every file system the driver makes.</summary>
     public const long BlockSize = 4096;
 
+    /// <summary>The largest volume: the most whole blocks a size in bytes (a signed 64-bit number) can hold.</summary>
+    public const long MaxVolumeBytes = long.MaxValue / BlockSize * BlockSize;
+
     /// <summary>The size of a volume whose request gives none.</summary>
     public long DefaultVolumeBytes { get; init; } = 1L << 30;
 

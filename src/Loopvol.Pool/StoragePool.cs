@@ -25,20 +25,27 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
 
     /// <summary>
     /// Bytes a new volume may still take: what the over-commit limit leaves after the provisioned capacity, and no
-    /// more than the file system's free space (less the reserve) allows at that ratio.
+    /// more than the file system's free space (less the reserve) allows at that ratio. The ratio is applied in
+    /// floating point, which cannot overflow, and the answer never lets the provisioned total pass a long.
     /// </summary>
     public long AvailableBytes()
     {
         var fs = FileSystemStats.Of(images.Layout.Directory);
-        var limit = options.OvercommitRatio * Math.Max(0, fs.TotalBytes - options.ReserveBytes);
-        var free = options.OvercommitRatio * Math.Max(0, fs.AvailableBytes - options.ReserveBytes);
-        var left = Math.Min(limit - journal.ProvisionedBytes(), free);
-        return RoundDown((long)Math.Max(0, left));
+        var reserve = Math.Max(0, options.ReserveBytes);
+        var limit = options.OvercommitRatio * Math.Max(0, fs.TotalBytes - reserve);
+        var free = options.OvercommitRatio * Math.Max(0, fs.AvailableBytes - reserve);
+        var provisioned = journal.ProvisionedBytes();
+        var left = Math.Min(ToBytes(Math.Min(limit - provisioned, free)), long.MaxValue - provisioned);
+        return RoundDown(left);
     }
 
-    /// <summary>The size a request gets: the required size (or the default, or the source's), rounded up to a block.</summary>
+    /// <summary>
+    /// The size a request gets: the required size (or the default, or the source's), rounded up to a block.
+    /// A size no whole number of blocks can represent, or outside the range, is <see cref="OutOfRangeException"/>.
+    /// </summary>
     public long DecideSize(long requiredBytes, long limitBytes, long? sourceBytes, long minimumBytes = 0)
     {
+        CheckRange(requiredBytes, limitBytes);
         if (minimumBytes > 0 && limitBytes > 0 && limitBytes < minimumBytes)
         {
             throw new OutOfRangeException(
@@ -64,6 +71,23 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
                   $"[{requiredBytes}, {limitBytes}]");
         }
         return size;
+    }
+
+    /// <summary>Sizes every request shares: not negative, and required_bytes within what a volume can be.</summary>
+    private static void CheckRange(long requiredBytes, long limitBytes)
+    {
+        if (requiredBytes < 0 || limitBytes < 0)
+        {
+            throw new InvalidArgumentException(requiredBytes < 0
+                ? $"capacity_range.required_bytes {requiredBytes} must not be negative"
+                : $"capacity_range.limit_bytes {limitBytes} must not be negative");
+        }
+        if (requiredBytes > PoolOptions.MaxVolumeBytes)
+        {
+            throw new OutOfRangeException(
+                $"capacity_range.required_bytes {requiredBytes} is more than {PoolOptions.MaxVolumeBytes}, the largest " +
+                $"volume size (whole {PoolOptions.BlockSize}-byte blocks in a 64-bit byte count)");
+        }
     }
 
     /// <summary>
@@ -167,7 +191,14 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
         }
     }
 
-    private static long RoundUp(long bytes) => (bytes + PoolOptions.BlockSize - 1) / PoolOptions.BlockSize * PoolOptions.BlockSize;
+    /// <summary>Rounds up to a whole block; callers keep sizes within <see cref="PoolOptions.MaxVolumeBytes"/>.</summary>
+    private static long RoundUp(long bytes) => bytes > PoolOptions.MaxVolumeBytes
+        ? throw new OutOfRangeException($"{bytes} bytes is more than {PoolOptions.MaxVolumeBytes}, the largest volume size")
+        : (bytes + PoolOptions.BlockSize - 1) / PoolOptions.BlockSize * PoolOptions.BlockSize;
+
+    /// <summary>A byte count computed in floating point, as a long: never negative, never past <see cref="long.MaxValue"/>.</summary>
+    private static long ToBytes(double bytes) =>
+        double.IsNaN(bytes) || bytes <= 0 ? 0 : bytes >= long.MaxValue ? long.MaxValue : (long)bytes;
 
     private static long RoundDown(long bytes) => bytes / PoolOptions.BlockSize * PoolOptions.BlockSize;
 }
