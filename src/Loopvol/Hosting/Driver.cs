@@ -76,7 +76,8 @@ public sealed partial class Driver : IAsyncDisposable
                 Faults = settings.Faults,
             });
             // A driver that died inside a group snapshot may have left file systems frozen and a group half made.
-            var quiescer = new MountQuiescer(journal, settings.MaxFreeze, settings.Faults);
+            var quiescer = new MountQuiescer(journal, settings.MaxFreeze, settings.Faults,
+                loggerFactory.CreateLogger("Loopvol.Groups"));
             quiescer.ThawAll();
             GroupsDiscarded(poolLogger, pool.DiscardPartialGroups());
             PoolReconciler.Reconcile(journal, images, poolLogger);
