@@ -69,6 +69,16 @@ public sealed class NoSpaceTests(string fsType)
         }, default).Id);
 
     [Test]
+    public void GroupSnapshot_RunsOutOfRoom_IsExhausted_LeavesNothing_RetrySucceedsOnceFreed()
+    {
+        // Nothing is staged here, so the real quiescer has nothing to freeze.
+        var quiescer = new Loopvol.NodeHost.MountQuiescer(_pool.Journal, TimeSpan.FromSeconds(10), NoFaults.Instance);
+        var second = _pool.CreateVolume(new VolumeRequest { Name = "second", RequiredBytes = 16 * MiB }, default);
+        AssertExhaustedThenRetried("create-group.reserved",
+            () => _pool.CreateGroupSnapshot("group-1", [_source.Id, second.Id], quiescer, default).Id, second.Id);
+    }
+
+    [Test]
     public async Task FullPool_NewImageStoreStarts_AndCreatesAreRefusedUpFront()
     {
         _faults.Filler = await Filler.FillAsync(_fs.MountPoint);
@@ -108,27 +118,32 @@ public sealed class NoSpaceTests(string fsType)
         }
     }
 
-    private void AssertExhaustedThenRetried(string point, Func<ObjectId> create)
+    private void AssertExhaustedThenRetried(string point, Func<ObjectId> create, params ObjectId[] alsoThere)
     {
         _faults.Point = point;
 
         var error = Assert.Throws<ResourceExhaustedException>(() => create());
 
         TestContext.Out.WriteLine(error!.Message);
-        AssertOnlyTheSource();
+        AssertOnlyTheSource(alsoThere);
         _faults.Point = null;
         _faults.Filler!.Dispose();
         _faults.Filler = null;
         var made = create();
         Assert.That(create(), Is.EqualTo(made), "the retry is idempotent");
-        Assert.That(File.Exists(ImagePath(made)), Is.True);
+        var images = made.Kind == ObjectKind.Group
+            ? _pool.GetGroupSnapshot(made)!.Members.Select(m => m.Id).ToList()
+            : [made];
+        Assert.That(images, Has.Count.EqualTo(made.Kind == ObjectKind.Group ? alsoThere.Length + 1 : 1));
+        Assert.That(images.Select(id => File.Exists(ImagePath(id))), Is.All.True);
     }
 
-    private void AssertOnlyTheSource()
+    private void AssertOnlyTheSource(params ObjectId[] alsoThere)
     {
         var layout = _pool.Images.Layout;
-        Assert.That(_pool.Journal.All().Select(r => r.Id), Is.EqualTo(new[] { _source.Id }), "no record, not even a faulty one");
-        Assert.That(new PoolInventory(layout).BackendNames(), Is.EqualTo(new[] { _source.Id.ToString() }), "no image");
+        ObjectId[] expected = [_source.Id, .. alsoThere];
+        Assert.That(_pool.Journal.All().Select(r => r.Id), Is.EquivalentTo(expected), "no record, not even a faulty one");
+        Assert.That(new PoolInventory(layout).BackendNames(), Is.EquivalentTo(expected.Select(id => id.ToString())), "no image");
         Assert.That(Directory.GetFiles(layout.IncomingDirectory), Is.Empty, "no half-written image");
         Assert.That(JournalAudit.Check(_pool.Journal, new PoolInventory(layout), DateTimeOffset.UtcNow, TimeSpan.Zero), Is.Empty);
     }
