@@ -23,6 +23,7 @@ public sealed partial class SpaceReserve : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private Timer? _timer;
+    private bool _unsupported;
 
     private SpaceReserve(string directory, long bytes, ILogger logger)
     {
@@ -58,13 +59,19 @@ public sealed partial class SpaceReserve : IDisposable
                 if (held && available < _bytes)
                 {
                     File.Delete(Path);
+                    SyncFileSystem(); // XFS frees an unlinked file's blocks in the background; this makes them free now.
                     Released(_logger, _bytes, _directory, available);
                 }
-                else if (!held && _bytes > 0 && available >= 4 * _bytes)
+                else if (!held && !_unsupported && _bytes > 0 && available >= 4 * _bytes)
                 {
                     Make();
                     Made(_logger, _bytes, _directory);
                 }
+            }
+            catch (CommandFailedException e) when (e.ExitCode == Errno.EOPNOTSUPP)
+            {
+                _unsupported = true; // Said once: the file system cannot allocate blocks ahead.
+                NotAdjusted(_logger, _directory, e.Message);
             }
             catch (Exception e)
             {
@@ -101,6 +108,37 @@ public sealed partial class SpaceReserve : IDisposable
             throw;
         }
     }
+
+    /// <summary>syncfs(2) on the data directory's file system.</summary>
+    private void SyncFileSystem()
+    {
+        // .NET opens no directory as a file, so this is open(2) itself (O_RDONLY is 0 on every architecture).
+        var fd = Open(_directory, 0);
+        if (fd < 0)
+        {
+            throw Errno.Failure("open", _directory, Errno.Last);
+        }
+        try
+        {
+            if (Syncfs(fd) != 0)
+            {
+                throw Errno.Failure("syncfs", _directory, Errno.Last);
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+    private static partial int Syncfs(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
 
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     private static partial int Fallocate(SafeFileHandle fd, int mode, long offset, long length);
