@@ -77,7 +77,7 @@ internal static class ControllerBenchmark
         var usedAfter = Used(settings.PoolDirectory);
         await driver.Server.StopAsync();
         return string.Join('\n',
-            $"pool: {fsType}, copies by {(driver.Pool.Images.SupportsReflink ? "reflink" : "sparse copy")}",
+            $"pool: {fsType}, copies by {(driver.Pool.Images.SupportsReflink == true ? "reflink" : "sparse copy")}",
             "| measurement | calls | rate /s | p50 ms | p99 ms | max ms |",
             "|---|---:|---:|---:|---:|---:|",
             $"| CreateVolume+DeleteVolume (64 MiB) | {pairs} | {pairsPerSecond:F0} | {Latencies.Ms(createDelete.Percentile(50))} | " +

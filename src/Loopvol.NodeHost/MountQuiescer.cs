@@ -3,25 +3,31 @@ using Loopvol.Core.Ids;
 using Loopvol.Journal.Model;
 using Loopvol.NodeHost.FileSystems;
 using Loopvol.Pool;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Loopvol.NodeHost;
 
 /// <summary>
 /// Quiesces volumes by freezing the file systems staged (mounted) on this node, in one fixed order; volumes not
-/// mounted here need nothing. Every frozen file system is thawed when the handle is released, when freezing a
-/// later one fails, and by a timer when the hold outlasts <paramref name="limit"/>, so a stuck caller cannot keep
-/// pods' writes blocked. <see cref="ThawAll"/> runs at start, for a driver that died while holding a freeze.
+/// mounted here need nothing. Every frozen file system is thawed when the hold is released, when freezing a later
+/// one fails, and by a timer when the hold outlasts <paramref name="limit"/>, so a stuck caller cannot keep pods'
+/// writes blocked; the hold then reports itself no longer held, so the caller can tell that its copies may not be
+/// from one point in time. <see cref="ThawAll"/> runs at start, for a driver that died while holding a freeze.
 /// </summary>
-public sealed class MountQuiescer(Journal.Journal journal, TimeSpan limit, IFaultInjector faults) : IVolumeQuiescer
+public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limit, IFaultInjector faults,
+    ILogger? logger = null) : IVolumeQuiescer
 {
-    public IDisposable Quiesce(IReadOnlyList<ObjectId> volumes)
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
+    public IVolumeHold Quiesce(IReadOnlyList<ObjectId> volumes)
     {
         var mounts = volumes.Select(v => journal.GetNodeVolume(v.ToString()))
             .Where(n => n is { StageState: NodeState.Mounted } && n.StageArguments?.Block != true)
             .Select(n => n!.StagingPath!)
             .Order(StringComparer.Ordinal)
             .ToList();
-        var hold = new Hold();
+        var hold = new Hold(limit, faults, _logger);
         try
         {
             foreach (var mount in mounts)
@@ -36,7 +42,7 @@ public sealed class MountQuiescer(Journal.Journal journal, TimeSpan limit, IFaul
             hold.Dispose();
             throw;
         }
-        hold.Timer = new Timer(_ => hold.Dispose(), null, limit, Timeout.InfiniteTimeSpan);
+        hold.StartTimer();
         return hold;
     }
 
@@ -52,24 +58,88 @@ public sealed class MountQuiescer(Journal.Journal journal, TimeSpan limit, IFaul
         }
     }
 
-    private sealed class Hold : IDisposable
+    [LoggerMessage(4010, LogLevel.Warning,
+        "a group snapshot held {Count} file system(s) frozen for its limit of {Limit}: thawed them; the group fails")]
+    private static partial void Expired(ILogger logger, int count, TimeSpan limit);
+
+    [LoggerMessage(4011, LogLevel.Error, "thawing file systems after the freeze limit failed (tried again on release): {Reason}")]
+    private static partial void ExpiryThawFailed(ILogger logger, string reason);
+
+    private sealed class Hold(TimeSpan limit, IFaultInjector faults, ILogger logger) : IVolumeHold
     {
-        private int _released;
+        private const int Holding = 0, Released = 1, Ended = 2;
+        private int _state;
+        private int _disposed;
+        private Timer? _timer;
 
         public List<string> Frozen { get; } = [];
 
-        public Timer? Timer { get; set; }
+        public bool Held => Volatile.Read(ref _state) == Holding;
 
+        public TimeSpan Limit => limit;
+
+        /// <summary>Starts the limit's clock; a hold that froze nothing has nothing to end.</summary>
+        public void StartTimer()
+        {
+            if (Frozen.Count > 0)
+            {
+                _timer = new Timer(_ => End(), null, limit, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        /// <summary>Releases the hold: thaws every file system (again, if the limit thawed them: that is harmless).</summary>
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _released, 1) == 1)
+            if (Interlocked.Exchange(ref _disposed, 1) == 1)
             {
                 return;
             }
-            Timer?.Dispose();
+            _timer?.Dispose();
+            Interlocked.CompareExchange(ref _state, Released, Holding);
+            ThawAll();
+        }
+
+        /// <summary>
+        /// The limit passed: <see cref="Held"/> turns false first, then the file systems are thawed. This runs on a
+        /// timer thread, where an exception would end the process, so nothing escapes: a failure is logged, and
+        /// the release thaws again. Fault point: <c>quiesce.expired</c>.
+        /// </summary>
+        private void End()
+        {
+            try
+            {
+                if (Interlocked.CompareExchange(ref _state, Ended, Holding) != Holding)
+                {
+                    return;
+                }
+                Expired(logger, Frozen.Count, limit);
+                faults.Reached("quiesce.expired");
+                ThawAll();
+            }
+            catch (Exception e)
+            {
+                ExpiryThawFailed(logger, e.Message);
+            }
+        }
+
+        /// <summary>Thaws them all in reverse order, each even when an earlier one fails; then throws the first failure.</summary>
+        private void ThawAll()
+        {
+            Exception? first = null;
             foreach (var mount in Enumerable.Reverse(Frozen))
             {
-                Freezer.Thaw(mount);
+                try
+                {
+                    Freezer.Thaw(mount);
+                }
+                catch (Exception e) when (e is Core.Errors.LoopvolException or IOException)
+                {
+                    first ??= e;
+                }
+            }
+            if (first is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
             }
         }
     }

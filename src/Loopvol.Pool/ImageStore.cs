@@ -1,5 +1,6 @@
 using Loopvol.Core.Errors;
 using Loopvol.Core.Faults;
+using Loopvol.Core.Native;
 using Loopvol.Pool.Internal;
 using Microsoft.Win32.SafeHandles;
 
@@ -14,7 +15,9 @@ public sealed class ImageStore
 {
     private const UnixFileMode VolumeMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode SnapshotMode = UnixFileMode.UserRead;
+    private const int Unknown = 0, Reflinks = 1, SparseCopies = 2;
     private readonly IFaultInjector _faults;
+    private int _copies;
 
     public ImageStore(PoolLayout layout, IFaultInjector? faults = null)
     {
@@ -23,13 +26,21 @@ public sealed class ImageStore
         Directory.CreateDirectory(layout.Directory);
         Directory.CreateDirectory(layout.IncomingDirectory);
         ClearIncoming();
-        SupportsReflink = ProbeReflink();
+        _copies = ProbeReflink();
     }
 
     public PoolLayout Layout { get; }
 
-    /// <summary>Whether copies share extents (XFS with reflink=1, btrfs) or fall back to sparse copies (ext4).</summary>
-    public bool SupportsReflink { get; }
+    /// <summary>
+    /// Whether copies share extents (XFS with reflink=1, btrfs) or fall back to sparse copies (ext4); null while
+    /// unknown (a full pool left the probe no room for its two empty files), until the first copy tells.
+    /// </summary>
+    public bool? SupportsReflink => Volatile.Read(ref _copies) switch
+    {
+        Reflinks => true,
+        SparseCopies => false,
+        _ => null,
+    };
 
     public bool Exists(string backendName) => File.Exists(Layout.ImagePath(backendName));
 
@@ -40,20 +51,41 @@ public sealed class ImageStore
         return file.Exists ? file.Length : null;
     }
 
-    /// <summary>Creates an empty sparse image of <paramref name="sizeBytes"/>. Repeated: the existing image stays.</summary>
-    public void CreateEmpty(string backendName, long sizeBytes) =>
-        Publish(backendName, VolumeMode, (handle, path) => RandomAccess.SetLength(handle, sizeBytes));
+    /// <summary>The bytes in an image's data regions (what a sparse copy of it writes); 0 without an image.</summary>
+    public long DataBytes(string backendName)
+    {
+        var path = Layout.ImagePath(backendName);
+        try
+        {
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+            return FileOps.DataBytes(handle, RandomAccess.GetLength(handle), path);
+        }
+        catch (FileNotFoundException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// Creates an empty sparse image of <paramref name="sizeBytes"/>. Repeated: the existing image stays. No room
+    /// is <see cref="ResourceExhaustedException"/>, a size the file system cannot hold
+    /// <see cref="OutOfRangeException"/>; either way nothing is left behind.
+    /// </summary>
+    public void CreateEmpty(string backendName, long sizeBytes) => Writing($"create {backendName}", sizeBytes, () =>
+        Publish(backendName, VolumeMode, (handle, path) => FileOps.SetLength(handle, sizeBytes, path)));
 
     /// <summary>
     /// Creates <paramref name="targetName"/> as a copy of <paramref name="sourceName"/>, grown to
     /// <paramref name="sizeBytes"/> when that is larger. A read-only copy is a snapshot. Repeated: the existing
-    /// image stays. A missing source is <see cref="NotFoundException"/>.
+    /// image stays. A missing source is <see cref="NotFoundException"/>; no room, or a size the file system cannot
+    /// hold, as for <see cref="CreateEmpty"/>.
     /// </summary>
     public void Copy(string sourceName, string targetName, long sizeBytes, bool readOnly,
         CancellationToken cancellationToken)
     {
         var sourcePath = Layout.ImagePath(sourceName);
-        Publish(targetName, readOnly ? SnapshotMode : VolumeMode, (target, path) =>
+        Writing($"copy {sourceName} to {targetName}", sizeBytes, () => Publish(targetName,
+            readOnly ? SnapshotMode : VolumeMode, (target, path) =>
         {
             SafeFileHandle source;
             try
@@ -67,30 +99,39 @@ public sealed class ImageStore
             using (source)
             {
                 var length = RandomAccess.GetLength(source);
-                if (!SupportsReflink || !FileOps.TryReflink(source, target, path))
+                var known = SupportsReflink;
+                var reflinked = known != false && FileOps.TryReflink(source, target, path);
+                if (known is null)
                 {
-                    RandomAccess.SetLength(target, length);
+                    Volatile.Write(ref _copies, reflinked ? Reflinks : SparseCopies);
+                }
+                if (!reflinked)
+                {
+                    FileOps.SetLength(target, length, path);
                     FileOps.SparseCopy(source, target, length, path, cancellationToken);
                 }
                 if (sizeBytes > length)
                 {
-                    RandomAccess.SetLength(target, sizeBytes);
+                    FileOps.SetLength(target, sizeBytes, path);
                 }
             }
-        });
+        }));
     }
 
-    /// <summary>Grows an image to <paramref name="sizeBytes"/>; never shrinks. Repeated: no change.</summary>
-    public void Grow(string backendName, long sizeBytes)
+    /// <summary>
+    /// Grows an image to <paramref name="sizeBytes"/>; never shrinks. Repeated: no change. A size the file system
+    /// cannot hold is <see cref="OutOfRangeException"/>, and the image keeps its size.
+    /// </summary>
+    public void Grow(string backendName, long sizeBytes) => Writing($"grow {backendName}", sizeBytes, () =>
     {
         var path = Layout.ImagePath(backendName);
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
         if (RandomAccess.GetLength(handle) < sizeBytes)
         {
-            RandomAccess.SetLength(handle, sizeBytes);
+            FileOps.SetLength(handle, sizeBytes, path);
             FileOps.Sync(handle, path);
         }
-    }
+    });
 
     /// <summary>Deletes an image and syncs the directory. Repeated, or missing: does nothing.</summary>
     public void Delete(string backendName)
@@ -143,16 +184,44 @@ public sealed class ImageStore
         }
     }
 
-    private bool ProbeReflink()
+    /// <summary>
+    /// A step that writes to the pool: no room (ENOSPC, EDQUOT) becomes <see cref="ResourceExhaustedException"/>, a
+    /// file larger than the file system allows (EFBIG) <see cref="OutOfRangeException"/>.
+    /// </summary>
+    private static void Writing(string what, long sizeBytes, Action step)
+    {
+        try
+        {
+            step();
+        }
+        catch (IOException e) when (Errno.IsNoSpace(e))
+        {
+            throw new ResourceExhaustedException($"the pool's file system has no room to {what}: {e.Message}");
+        }
+        catch (CommandFailedException e) when (e.ExitCode == Errno.EFBIG)
+        {
+            throw new OutOfRangeException(
+                $"capacity_range: {sizeBytes} bytes is more than the pool's file system allows for one file ({what})");
+        }
+    }
+
+    /// <summary>
+    /// FICLONE between two empty files: it needs no data block. Without room even for their inodes (a full pool)
+    /// the answer is left to the first copy, so a full pool never stops the driver from starting.
+    /// </summary>
+    private int ProbeReflink()
     {
         var a = Path.Combine(Layout.IncomingDirectory, $"reflink-probe-{Guid.NewGuid():N}");
         var b = a + ".clone";
         try
         {
             using var source = File.OpenHandle(a, FileMode.CreateNew, FileAccess.ReadWrite);
-            RandomAccess.Write(source, new byte[4096], 0);
             using var target = File.OpenHandle(b, FileMode.CreateNew, FileAccess.ReadWrite);
-            return FileOps.TryReflink(source, target, a);
+            return FileOps.TryReflink(source, target, a) ? Reflinks : SparseCopies;
+        }
+        catch (Exception e) when (e is ResourceExhaustedException || (e is IOException io && Errno.IsNoSpace(io)))
+        {
+            return Unknown;
         }
         finally
         {

@@ -17,7 +17,8 @@ public sealed partial class StoragePool
     /// Snapshots every volume in <paramref name="volumes"/> while <paramref name="quiescer"/> holds them still.
     /// The same name with the same volumes returns the same group; with other volumes,
     /// <see cref="AlreadyExistsException"/>. An unknown volume is <see cref="NotFoundException"/>. If any member
-    /// fails, no member survives and the name is free again.
+    /// fails, no member survives and the name is free again; so too when the hold ends (its limit passes) before
+    /// every member is copied, which is <see cref="AbortedException"/>.
     /// </summary>
     public GroupSnapshotInfo CreateGroupSnapshot(string name, IReadOnlyList<ObjectId> volumes, IVolumeQuiescer quiescer,
         CancellationToken cancellationToken)
@@ -41,6 +42,7 @@ public sealed partial class StoragePool
         var records = sources.Select(v => journal.Get(v) is { State: ReservationState.Created } r
             ? r
             : throw new NotFoundException($"source volume {v} does not exist")).ToList();
+        CheckRoom("a group snapshot", [.. records.Select(r => r.BackendName)]);
         var group = journal.Reserve(ObjectKind.Group, name, arguments);
         var members = records.Select(v => (Volume: v, Snapshot: journal.Reserve(ObjectKind.Snapshot, $"{group.Id}/{v.Id}",
             new DefiningArguments { SourceVolume = v.Id.ToString() }))).ToList();
@@ -48,12 +50,19 @@ public sealed partial class StoragePool
         Faults.Reached("create-group.reserved");
         try
         {
-            using (quiescer.Quiesce(sources))
+            using (var hold = quiescer.Quiesce(sources))
             {
                 foreach (var (volume, snapshot) in members)
                 {
                     images.Copy(volume.BackendName, snapshot.BackendName, volume.SizeBytes ?? 0, readOnly: true, cancellationToken);
                     Faults.Reached("create-group.member-copied");
+                    if (!hold.Held)
+                    {
+                        throw new AbortedException(
+                            $"group snapshot '{name}': its volumes were thawed (the freeze may last {hold.Limit}) before " +
+                            $"all {members.Count} members were copied, so the copies would not be one point in time; " +
+                            "nothing was kept, and the request may be retried");
+                    }
                 }
             }
             Faults.Reached("create-group.thawed");

@@ -27,7 +27,7 @@ public sealed partial class StoragePool
             ? volume
             : throw new NotFoundException($"source volume {sourceVolume} does not exist");
         var size = source.SizeBytes ?? 0;
-        var reservation = Admit(ObjectKind.Snapshot, name, arguments, size);
+        var reservation = Admit(ObjectKind.Snapshot, name, arguments, size, source.BackendName);
         return SnapshotOf(Build("create-snapshot", reservation, size, () =>
             images.Copy(source.BackendName, reservation.BackendName, size, readOnly: true, cancellationToken)));
     }

@@ -39,7 +39,7 @@ public sealed partial class StoragePool
         }
         var sourceBytes = request.Source is { } s ? SourceSize(s) : (long?)null;
         var size = DecideSize(request.RequiredBytes, request.LimitBytes, sourceBytes, request.MinimumBytes);
-        var reservation = Admit(ObjectKind.Volume, request.Name, arguments, size);
+        var reservation = Admit(ObjectKind.Volume, request.Name, arguments, size, request.Source?.Id.ToString());
         return Info(Build("create-volume", reservation, size, () =>
         {
             if (request.Source is { } from)
@@ -86,18 +86,41 @@ public sealed partial class StoragePool
     }
 
     /// <summary>
-    /// Grows a volume to at least <paramref name="requiredBytes"/> (never shrinks); returns the new size.
-    /// Repeated: returns the size it already has. Unknown: <see cref="NotFoundException"/>.
+    /// Grows a volume to at least <paramref name="requiredBytes"/> (never shrinks, never less than asked); returns
+    /// the new size. The image grows first and the journal records the size after, so a crash or failure between
+    /// the two leaves an image larger than its record, which the retry records; no retry answers success for an
+    /// image that did not grow (one that an older driver recorded ahead of its image is grown now). Repeated:
+    /// returns the size it already has. Unknown: <see cref="NotFoundException"/>. A size a volume cannot have, or
+    /// above <paramref name="limitBytes"/>: <see cref="OutOfRangeException"/>; more than the pool has:
+    /// <see cref="ResourceExhaustedException"/>. Fault point: <c>expand-volume.grown</c>.
     /// </summary>
     public long ExpandVolume(ObjectId id, long requiredBytes, long limitBytes)
     {
+        CheckRange(requiredBytes, limitBytes);
+        if (limitBytes > 0 && requiredBytes > limitBytes)
+        {
+            throw new OutOfRangeException(
+                $"capacity_range.required_bytes {requiredBytes} is larger than limit_bytes {limitBytes}");
+        }
         using var _ = journal.Locks.Acquire(id.ToString());
         var record = CreatedVolume(id);
         var current = record.SizeBytes ?? 0;
-        var size = DecideSize(requiredBytes, limitBytes, null);
+        var size = RoundUp(requiredBytes);
         if (size <= current)
         {
+            if (limitBytes > 0 && current > limitBytes)
+            {
+                throw new OutOfRangeException(
+                    $"volume {id} is already {current} bytes, more than capacity_range.limit_bytes {limitBytes}; " +
+                    "volumes never shrink");
+            }
+            images.Grow(record.BackendName, current);
             return current;
+        }
+        if (limitBytes > 0 && size > limitBytes)
+        {
+            throw new OutOfRangeException($"no size of whole {PoolOptions.BlockSize}-byte blocks lies in the capacity " +
+                                          $"range [{requiredBytes}, {limitBytes}]");
         }
         lock (_admission)
         {
@@ -106,9 +129,10 @@ public sealed partial class StoragePool
                 throw new ResourceExhaustedException(
                     $"the pool cannot grow {id} by {size - current} bytes: {AvailableBytes()} bytes are available");
             }
+            images.Grow(record.BackendName, size);
+            Faults.Reached("expand-volume.grown");
             journal.UpdateSize(id, size);
         }
-        images.Grow(record.BackendName, size);
         return size;
     }
 

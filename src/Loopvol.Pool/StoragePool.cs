@@ -25,20 +25,27 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
 
     /// <summary>
     /// Bytes a new volume may still take: what the over-commit limit leaves after the provisioned capacity, and no
-    /// more than the file system's free space (less the reserve) allows at that ratio.
+    /// more than the file system's free space (less the reserve) allows at that ratio. The ratio is applied in
+    /// floating point, which cannot overflow, and the answer never lets the provisioned total pass a long.
     /// </summary>
     public long AvailableBytes()
     {
         var fs = FileSystemStats.Of(images.Layout.Directory);
-        var limit = options.OvercommitRatio * Math.Max(0, fs.TotalBytes - options.ReserveBytes);
-        var free = options.OvercommitRatio * Math.Max(0, fs.AvailableBytes - options.ReserveBytes);
-        var left = Math.Min(limit - journal.ProvisionedBytes(), free);
-        return RoundDown((long)Math.Max(0, left));
+        var reserve = Math.Max(0, options.ReserveBytes);
+        var limit = options.OvercommitRatio * Math.Max(0, fs.TotalBytes - reserve);
+        var free = options.OvercommitRatio * Math.Max(0, fs.AvailableBytes - reserve);
+        var provisioned = journal.ProvisionedBytes();
+        var left = Math.Min(ToBytes(Math.Min(limit - provisioned, free)), long.MaxValue - provisioned);
+        return RoundDown(left);
     }
 
-    /// <summary>The size a request gets: the required size (or the default, or the source's), rounded up to a block.</summary>
+    /// <summary>
+    /// The size a request gets: the required size (or the default, or the source's), rounded up to a block.
+    /// A size no whole number of blocks can represent, or outside the range, is <see cref="OutOfRangeException"/>.
+    /// </summary>
     public long DecideSize(long requiredBytes, long limitBytes, long? sourceBytes, long minimumBytes = 0)
     {
+        CheckRange(requiredBytes, limitBytes);
         if (minimumBytes > 0 && limitBytes > 0 && limitBytes < minimumBytes)
         {
             throw new OutOfRangeException(
@@ -66,9 +73,32 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
         return size;
     }
 
-    /// <summary>Reserves a name after checking that its size fits, as one step among concurrent creates.</summary>
-    private Reservation Admit(Core.Ids.ObjectKind kind, string name, DefiningArguments arguments, long sizeBytes)
+    /// <summary>Sizes every request shares: not negative, and required_bytes within what a volume can be.</summary>
+    private static void CheckRange(long requiredBytes, long limitBytes)
     {
+        if (requiredBytes < 0 || limitBytes < 0)
+        {
+            throw new InvalidArgumentException(requiredBytes < 0
+                ? $"capacity_range.required_bytes {requiredBytes} must not be negative"
+                : $"capacity_range.limit_bytes {limitBytes} must not be negative");
+        }
+        if (requiredBytes > PoolOptions.MaxVolumeBytes)
+        {
+            throw new OutOfRangeException(
+                $"capacity_range.required_bytes {requiredBytes} is more than {PoolOptions.MaxVolumeBytes}, the largest " +
+                $"volume size (whole {PoolOptions.BlockSize}-byte blocks in a 64-bit byte count)");
+        }
+    }
+
+    /// <summary>
+    /// Reserves a name after checking that its size fits, as one step among concurrent creates. A full pool file
+    /// system (see <see cref="PoolOptions.FullBelowBytes"/>), or one without room for the data a sparse copy of
+    /// <paramref name="copyOf"/> writes, is <see cref="ResourceExhaustedException"/> before anything is written.
+    /// </summary>
+    private Reservation Admit(Core.Ids.ObjectKind kind, string name, DefiningArguments arguments, long sizeBytes,
+        string? copyOf)
+    {
+        CheckRoom(kind == Core.Ids.ObjectKind.Snapshot ? "a snapshot" : "a volume", copyOf is null ? [] : [copyOf]);
         lock (_admission)
         {
             if (kind == Core.Ids.ObjectKind.Volume && sizeBytes > AvailableBytes())
@@ -78,6 +108,25 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
                     $"(over-commit ratio {options.OvercommitRatio}, reserve {options.ReserveBytes} bytes)");
             }
             return journal.Reserve(kind, name, arguments);
+        }
+    }
+
+    /// <summary>
+    /// The pool's file system must keep <see cref="PoolOptions.FullBelowBytes"/> free after the data that sparse
+    /// copies of <paramref name="copiesOf"/> write (reflinks write none).
+    /// </summary>
+    private void CheckRoom(string what, IReadOnlyList<string> copiesOf)
+    {
+        var free = FileSystemStats.Of(images.Layout.Directory).AvailableBytes;
+        var data = images.SupportsReflink == false ? copiesOf.Sum(images.DataBytes) : 0;
+        if (free - data < options.FullBelowBytes)
+        {
+            var sources = string.Join(", ", copiesOf);
+            throw new ResourceExhaustedException(data > 0
+                ? $"the pool's file system has {free} bytes free: not enough for {what} copied from {sources} " +
+                  $"({data} bytes of data) while keeping {options.FullBelowBytes} bytes free"
+                : $"the pool's file system is full ({free} bytes free, under the {options.FullBelowBytes} bytes kept " +
+                  "free): nothing can be created until space is freed");
         }
     }
 
@@ -117,14 +166,39 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
         }
         catch (Exception e) when (e is not BusyException)
         {
-            journal.MarkFaulty(reservation.Id);
+            Abandon(reservation);
             throw;
         }
         Faults.Reached($"{what}.image-created");
         return journal.MarkCreated(reservation.Id, sizeBytes);
     }
 
-    private static long RoundUp(long bytes) => (bytes + PoolOptions.BlockSize - 1) / PoolOptions.BlockSize * PoolOptions.BlockSize;
+    /// <summary>
+    /// Gives up a reservation whose image could not be made. When no image reached its name (a failed write leaves
+    /// only its .incoming file, and that is removed) nothing was made, so the reservation is undone and leaves no
+    /// record; otherwise it is marked faulty (its name freed, its record and image left for gc). Either way a retry
+    /// starts afresh.
+    /// </summary>
+    private void Abandon(Reservation reservation)
+    {
+        if (images.Exists(reservation.BackendName))
+        {
+            journal.MarkFaulty(reservation.Id);
+        }
+        else
+        {
+            journal.Remove(reservation.Id);
+        }
+    }
+
+    /// <summary>Rounds up to a whole block; callers keep sizes within <see cref="PoolOptions.MaxVolumeBytes"/>.</summary>
+    private static long RoundUp(long bytes) => bytes > PoolOptions.MaxVolumeBytes
+        ? throw new OutOfRangeException($"{bytes} bytes is more than {PoolOptions.MaxVolumeBytes}, the largest volume size")
+        : (bytes + PoolOptions.BlockSize - 1) / PoolOptions.BlockSize * PoolOptions.BlockSize;
+
+    /// <summary>A byte count computed in floating point, as a long: never negative, never past <see cref="long.MaxValue"/>.</summary>
+    private static long ToBytes(double bytes) =>
+        double.IsNaN(bytes) || bytes <= 0 ? 0 : bytes >= long.MaxValue ? long.MaxValue : (long)bytes;
 
     private static long RoundDown(long bytes) => bytes / PoolOptions.BlockSize * PoolOptions.BlockSize;
 }

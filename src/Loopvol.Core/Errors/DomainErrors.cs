@@ -24,5 +24,14 @@ public sealed class BusyException(string message) : LoopvolException(message)
     public override bool IsTransient => true;
 }
 
+/// <summary>
+/// The operation could not finish as one whole (e.g. a group snapshot's freeze ended before every member was
+/// copied) and was undone completely; the same request may succeed if retried.
+/// </summary>
+public sealed class AbortedException(string message) : LoopvolException(message)
+{
+    public override bool IsTransient => true;
+}
+
 /// <summary>A listing's starting token is not one this driver issued.</summary>
 public sealed class StaleTokenException(string message) : LoopvolException(message);

@@ -1,6 +1,9 @@
 namespace Loopvol.Core.Health;
 
-/// <summary>Ready when the data directory exists and a file can be written, synced and removed in it.</summary>
+/// <summary>
+/// Ready when the data directory exists and a file can be written, synced and removed in it. A full file system
+/// (ENOSPC, EDQUOT) is still ready: a driver restarted for it could not serve the deletes that free space.
+/// </summary>
 public sealed class DataDirectoryCheck(string dataDirectory) : IReadinessCheck
 {
     public string Name => "data directory";
@@ -15,6 +18,12 @@ public sealed class DataDirectoryCheck(string dataDirectory) : IReadinessCheck
             {
                 await stream.WriteAsync(new byte[] { 1 }, cancellationToken).ConfigureAwait(false);
             }
+            File.Delete(probe);
+            return null;
+        }
+        catch (IOException e) when (Native.Errno.IsNoSpace(e))
+        {
+            // Full, not broken: the driver must stay up to serve the deletes that free space.
             File.Delete(probe);
             return null;
         }

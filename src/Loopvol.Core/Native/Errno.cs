@@ -13,15 +13,29 @@ public static class Errno
     public const int ENXIO = 6;
     public const int EOPNOTSUPP = 95;
     public const int EBUSY = 16;
+    public const int EFBIG = 27;
+    public const int EDQUOT = 122;
 
     public static int Last => Marshal.GetLastPInvokeError();
 
-    /// <summary>An exception for the call that just failed: ENOSPC is resource exhaustion, the rest an OS failure.</summary>
+    /// <summary>
+    /// An exception for the call that just failed: no space (ENOSPC, or EDQUOT, a quota) is resource exhaustion, the
+    /// rest an OS failure.
+    /// </summary>
     public static Exception Failure(string call, string subject, int errno)
     {
         var text = $"{call} on {subject} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
-        return errno == ENOSPC ? new ResourceExhaustedException(text) : new CommandFailedException(call, errno, text);
+        return IsNoSpace(errno) ? new ResourceExhaustedException(text) : new CommandFailedException(call, errno, text);
     }
+
+    /// <summary>The file system (or the caller's quota on it) has no room left.</summary>
+    public static bool IsNoSpace(int errno) => errno is ENOSPC or EDQUOT;
+
+    /// <summary>
+    /// Whether a .NET file operation failed for lack of space: on Linux its <see cref="IOException"/> carries the
+    /// errno as its HResult.
+    /// </summary>
+    public static bool IsNoSpace(IOException exception) => IsNoSpace(exception.HResult);
 
     /// <summary>Throws <see cref="Failure"/> when <paramref name="result"/> is negative.</summary>
     public static long Check(long result, string call, string subject) =>

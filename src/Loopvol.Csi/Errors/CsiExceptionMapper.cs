@@ -15,6 +15,7 @@ public sealed class CsiExceptionMapper : IExceptionMapper
         PreconditionFailedException e => new Status(StatusCode.FailedPrecondition, e.Message),
         OutOfRangeException e => new Status(StatusCode.OutOfRange, e.Message),
         BusyException e => new Status(StatusCode.Aborted, e.Message),
+        AbortedException e => new Status(StatusCode.Aborted, e.Message),
         StaleTokenException e => new Status(StatusCode.Aborted, e.Message),
         CommandFailedException e => new Status(StatusCode.Internal, e.Message),
         _ => null,

@@ -22,16 +22,20 @@ internal static class Require
     public static ObjectId? Lookup(string text, ObjectKind kind) =>
         ObjectId.TryParse(text, kind, out var id) ? id : null;
 
-    /// <summary>CSI capacity ranges: both sizes non-negative.</summary>
+    /// <summary>CSI capacity ranges: both sizes non-negative (what a size may be beyond that, the pool decides).</summary>
     public static (long Required, long Limit) Range(V1.CapacityRange? range)
     {
         if (range is null)
         {
             return (0, 0);
         }
-        if (range.RequiredBytes < 0 || range.LimitBytes < 0)
+        if (range.RequiredBytes < 0)
         {
-            throw Invalid("capacity_range.required_bytes and capacity_range.limit_bytes must not be negative");
+            throw Invalid($"capacity_range.required_bytes {range.RequiredBytes} must not be negative");
+        }
+        if (range.LimitBytes < 0)
+        {
+            throw Invalid($"capacity_range.limit_bytes {range.LimitBytes} must not be negative");
         }
         return (range.RequiredBytes, range.LimitBytes);
     }

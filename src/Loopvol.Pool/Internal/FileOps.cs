@@ -48,6 +48,28 @@ internal static partial class FileOps
         }
     }
 
+    /// <summary>Bytes in the data regions of a file, which a sparse copy writes: its holes are not counted.</summary>
+    public static long DataBytes(SafeFileHandle handle, long length, string subject)
+    {
+        long offset = 0, total = 0;
+        while (offset < length)
+        {
+            var data = Lseek(handle, offset, SeekData);
+            if (data < 0)
+            {
+                if (Errno.Last == Errno.ENXIO)
+                {
+                    break; // No data after offset.
+                }
+                throw Errno.Failure("lseek(SEEK_DATA)", subject, Errno.Last);
+            }
+            var hole = Errno.Check(Lseek(handle, data, SeekHole), "lseek(SEEK_HOLE)", subject);
+            total += Math.Min(hole, length) - data;
+            offset = hole;
+        }
+        return total;
+    }
+
     /// <summary>fsync(2) of a directory, so a rename or unlink in it is durable.</summary>
     public static void SyncDirectory(string directory)
     {
@@ -64,6 +86,14 @@ internal static partial class FileOps
     }
 
     public static void Sync(SafeFileHandle handle, string subject) => Errno.Check(Fsync(handle), "fsync", subject);
+
+    /// <summary>
+    /// ftruncate(2): sets a file's length, leaving any new part a hole. Unlike <c>RandomAccess.SetLength</c> it keeps
+    /// the errno: no space is <see cref="Core.Errors.ResourceExhaustedException"/>, EFBIG a
+    /// <see cref="Core.Errors.CommandFailedException"/> with that exit code.
+    /// </summary>
+    public static void SetLength(SafeFileHandle handle, long length, string subject) =>
+        Errno.Check(Ftruncate(handle, length), "ftruncate", subject);
 
     private static unsafe void CopyRange(SafeFileHandle source, SafeFileHandle target, long start, long count,
         string subject, CancellationToken cancellationToken)
@@ -94,6 +124,9 @@ internal static partial class FileOps
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(SafeFileHandle fd);
+
+    [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
+    private static partial int Ftruncate(SafeFileHandle fd, long length);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int FsyncFd(int fd);

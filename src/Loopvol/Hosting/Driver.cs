@@ -20,11 +20,13 @@ public sealed partial class Driver : IAsyncDisposable
     private readonly DirectoryLock _dataLock;
     private readonly CallTracker _calls;
     private readonly ILogger _logger;
+    private readonly SpaceReserve _reserve;
 
-    private Driver(DriverSettings settings, DirectoryLock dataLock, Journal.Journal journal, StoragePool pool,
-        GrpcServer server, CallTracker calls, ILogger logger)
+    private Driver(DriverSettings settings, DirectoryLock dataLock, SpaceReserve reserve, Journal.Journal journal,
+        StoragePool pool, GrpcServer server, CallTracker calls, ILogger logger)
     {
         _dataLock = dataLock;
+        _reserve = reserve;
         _calls = calls;
         _logger = logger;
         Settings = settings;
@@ -47,6 +49,9 @@ public sealed partial class Driver : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(settings);
         Directory.CreateDirectory(settings.DataDirectory, DataDirectoryMode);
         var dataLock = DirectoryLock.Acquire(settings.DataDirectory);
+        // Before the journal opens: on a full file system, the reserve's blocks are what lets it open.
+        var reserve = SpaceReserve.Start(settings.DataDirectory, settings.JournalReserveBytes,
+            loggerFactory.CreateLogger("Loopvol.Reserve"));
         Journal.Journal journal;
         try
         {
@@ -58,6 +63,7 @@ public sealed partial class Driver : IAsyncDisposable
         }
         catch
         {
+            reserve.Dispose();
             dataLock.Dispose();
             throw;
         }
@@ -69,11 +75,14 @@ public sealed partial class Driver : IAsyncDisposable
             var pool = new StoragePool(journal, images, new PoolOptions
             {
                 ReserveBytes = settings.PoolReserveBytes,
+                // Twice the journal's reserve: a pool counts as full while what its release freed is all there is.
+                FullBelowBytes = 2 * settings.JournalReserveBytes,
                 OvercommitRatio = settings.OvercommitRatio,
                 Faults = settings.Faults,
             });
             // A driver that died inside a group snapshot may have left file systems frozen and a group half made.
-            var quiescer = new MountQuiescer(journal, settings.MaxFreeze, settings.Faults);
+            var quiescer = new MountQuiescer(journal, settings.MaxFreeze, settings.Faults,
+                loggerFactory.CreateLogger("Loopvol.Groups"));
             quiescer.ThawAll();
             GroupsDiscarded(poolLogger, pool.DiscardPartialGroups());
             PoolReconciler.Reconcile(journal, images, poolLogger);
@@ -106,11 +115,13 @@ public sealed partial class Driver : IAsyncDisposable
             var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, node,
                 new GroupControllerService(pool, quiescer), settings.EnableAttach, calls), options,
                 loggerFactory);
-            return new Driver(settings, dataLock, journal, pool, server, calls, loggerFactory.CreateLogger("Loopvol.Driver"));
+            return new Driver(settings, dataLock, reserve, journal, pool, server, calls,
+                loggerFactory.CreateLogger("Loopvol.Driver"));
         }
         catch
         {
             journal.Dispose();
+            reserve.Dispose();
             dataLock.Dispose();
             throw;
         }
@@ -138,8 +149,13 @@ public sealed partial class Driver : IAsyncDisposable
     [LoggerMessage(3100, LogLevel.Information, "pool {Directory}: copies are {Kind}")]
     private static partial void PoolOpened(ILogger logger, string directory, string kind);
 
-    private static void PoolOpened(ILogger logger, string directory, bool reflink) =>
-        PoolOpened(logger, directory, reflink ? "reflinks (shared extents)" : "sparse copies (no reflink support)");
+    private static void PoolOpened(ILogger logger, string directory, bool? reflink) =>
+        PoolOpened(logger, directory, reflink switch
+        {
+            true => "reflinks (shared extents)",
+            false => "sparse copies (no reflink support)",
+            null => "not known yet (the pool is full; the first copy tries a reflink)",
+        });
 
     /// <summary>
     /// Stops serving (in-flight calls get the shutdown timeout), then cancels the handlers still running, even
@@ -156,6 +172,7 @@ public sealed partial class Driver : IAsyncDisposable
         }
         _calls.Dispose();
         Journal.Dispose();
+        _reserve.Dispose();
         _dataLock.Dispose();
     }
 

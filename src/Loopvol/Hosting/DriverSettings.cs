@@ -29,6 +29,12 @@ public sealed record DriverSettings
     /// <summary>Bytes of the pool's file system kept free for everything else.</summary>
     public long PoolReserveBytes { get; init; }
 
+    /// <summary>
+    /// Blocks kept allocated in the data directory for the journal and released when its file system fills up, so a
+    /// driver on a full pool can still start and serve deletes (see <see cref="SpaceReserve"/>); 0: none.
+    /// </summary>
+    public long JournalReserveBytes { get; init; } = 8L << 20;
+
     /// <summary>Provisioned capacity may reach this multiple of the pool's usable size (1.0: no over-commit).</summary>
     public double OvercommitRatio { get; init; } = 1.0;
 
