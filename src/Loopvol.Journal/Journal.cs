@@ -167,7 +167,7 @@ public sealed partial class Journal : IDisposable
         var version = Convert.ToInt32(db.Scalar("PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
         for (var next = version + 1; next <= Migrations.CurrentVersion; next++)
         {
-            db.Execute(Migrations.Steps[next - 1]);
+            Migrations.Steps[next - 1].Apply(db);
             db.Execute($"PRAGMA user_version = {next}");
         }
         transaction.Commit();

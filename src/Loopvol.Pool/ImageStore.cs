@@ -1,14 +1,16 @@
 using Loopvol.Core.Errors;
 using Loopvol.Core.Faults;
+using Loopvol.Journal.Model;
 using Loopvol.Pool.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace Loopvol.Pool;
 
 /// <summary>
-/// The pool's image files. A new image is written under <c>.incoming/</c>, synced, and renamed into place (the
-/// directory synced too), so a finished name only ever holds a complete image. Copies are reflinks where the file
-/// system shares extents, else sparse copies that skip holes. Each method says what a repeat does.
+/// The pool's image files. A new image is written under <c>.incoming/</c> with its record (<see cref="ImageRecords"/>),
+/// synced, and renamed into place (the directory synced too), so a finished name only ever holds a complete image
+/// that says what it is. Copies are reflinks where the file system shares extents, else sparse copies that skip
+/// holes. Each method says what a repeat does.
 /// </summary>
 public sealed class ImageStore
 {
@@ -23,6 +25,7 @@ public sealed class ImageStore
         Directory.CreateDirectory(layout.Directory);
         Directory.CreateDirectory(layout.IncomingDirectory);
         ClearIncoming();
+        ImageRecords.EnsureSupported(layout.IncomingDirectory);
         SupportsReflink = ProbeReflink();
     }
 
@@ -41,19 +44,19 @@ public sealed class ImageStore
     }
 
     /// <summary>Creates an empty sparse image of <paramref name="sizeBytes"/>. Repeated: the existing image stays.</summary>
-    public void CreateEmpty(string backendName, long sizeBytes) =>
-        Publish(backendName, VolumeMode, (handle, path) => RandomAccess.SetLength(handle, sizeBytes));
+    public void CreateEmpty(string backendName, long sizeBytes, PortableRecord record) =>
+        Publish(backendName, VolumeMode, record, (handle, path) => RandomAccess.SetLength(handle, sizeBytes));
 
     /// <summary>
     /// Creates <paramref name="targetName"/> as a copy of <paramref name="sourceName"/>, grown to
     /// <paramref name="sizeBytes"/> when that is larger. A read-only copy is a snapshot. Repeated: the existing
     /// image stays. A missing source is <see cref="NotFoundException"/>.
     /// </summary>
-    public void Copy(string sourceName, string targetName, long sizeBytes, bool readOnly,
+    public void Copy(string sourceName, string targetName, long sizeBytes, bool readOnly, PortableRecord record,
         CancellationToken cancellationToken)
     {
         var sourcePath = Layout.ImagePath(sourceName);
-        Publish(targetName, readOnly ? SnapshotMode : VolumeMode, (target, path) =>
+        Publish(targetName, readOnly ? SnapshotMode : VolumeMode, record, (target, path) =>
         {
             SafeFileHandle source;
             try
@@ -105,8 +108,11 @@ public sealed class ImageStore
         FileOps.SyncDirectory(Layout.Directory);
     }
 
-    /// <summary>Writes a new image under .incoming, syncs it, and renames it into place unless one is there already.</summary>
-    private void Publish(string backendName, UnixFileMode mode, Action<SafeFileHandle, string> write)
+    /// <summary>
+    /// Writes a new image under .incoming with its record, syncs it, and renames it into place unless one is there
+    /// already.
+    /// </summary>
+    private void Publish(string backendName, UnixFileMode mode, PortableRecord record, Action<SafeFileHandle, string> write)
     {
         var final = Layout.ImagePath(backendName);
         if (File.Exists(final))
@@ -120,6 +126,7 @@ public sealed class ImageStore
                        FileOptions.None, 0))
             {
                 write(handle, incoming);
+                ImageRecords.Write(handle, incoming, record);
                 _faults.Reached("image.create.written");
                 FileOps.Sync(handle, incoming);
             }

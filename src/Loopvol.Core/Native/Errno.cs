@@ -13,6 +13,8 @@ public static class Errno
     public const int ENXIO = 6;
     public const int EOPNOTSUPP = 95;
     public const int EBUSY = 16;
+    public const int ERANGE = 34;
+    public const int ENODATA = 61;
 
     public static int Last => Marshal.GetLastPInvokeError();
 

@@ -17,11 +17,13 @@ namespace Loopvol.Hosting;
 public sealed partial class Driver : IAsyncDisposable
 {
     private readonly DirectoryLock _dataLock;
+    private readonly DirectoryLock _poolLock;
 
-    private Driver(DriverSettings settings, DirectoryLock dataLock, Journal.Journal journal, StoragePool pool,
-        GrpcServer server)
+    private Driver(DriverSettings settings, DirectoryLock dataLock, DirectoryLock poolLock, Journal.Journal journal,
+        StoragePool pool, GrpcServer server)
     {
         _dataLock = dataLock;
+        _poolLock = poolLock;
         Settings = settings;
         Journal = journal;
         Pool = pool;
@@ -36,23 +38,32 @@ public sealed partial class Driver : IAsyncDisposable
 
     public GrpcServer Server { get; }
 
-    /// <summary>Creates the data directory, opens the journal and builds the server, without serving yet.</summary>
+    /// <summary>
+    /// Creates the data directory, locks it and the pool, opens the journal (refusing a missing or empty one over a
+    /// pool that holds images, and a damaged one) and builds the server, without serving yet.
+    /// </summary>
     public static Driver Create(DriverSettings settings, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Directory.CreateDirectory(settings.DataDirectory, DataDirectoryMode);
-        var dataLock = DirectoryLock.Acquire(settings.DataDirectory);
+        var dataLock = DirectoryLock.Acquire(settings.DataDirectory,
+            holder: DirectoryLock.Describe($"loopvol driver, pool {settings.PoolDirectory}"));
+        DirectoryLock? poolLock = null;
         Journal.Journal journal;
         try
         {
+            var layout = new PoolLayout(settings.PoolDirectory);
+            poolLock = PoolLock.Acquire(layout, $"loopvol driver, data directory {settings.DataDirectory}");
+            JournalGuard.EnsureUsable(settings.JournalPath, layout);
             journal = Loopvol.Journal.Journal.Open(settings.JournalPath, new Journal.JournalOptions
-        {
+            {
                 Logger = loggerFactory.CreateLogger("Loopvol.Journal"),
                 Faults = settings.Faults,
             });
         }
         catch
         {
+            poolLock?.Dispose();
             dataLock.Dispose();
             throw;
         }
@@ -72,6 +83,10 @@ public sealed partial class Driver : IAsyncDisposable
             quiescer.ThawAll();
             GroupsDiscarded(poolLogger, pool.DiscardPartialGroups());
             PoolReconciler.Reconcile(journal, images, poolLogger);
+            if (pool.RecordMissingImageRecords() is > 0 and var recorded)
+            {
+                ImageRecordsWritten(poolLogger, recorded);
+            }
             var identity = new IdentityService(
                 new DriverIdentity(settings.DriverName, DriverIdentity.AssemblyVersion),
                 PluginCapabilities(),
@@ -99,11 +114,12 @@ public sealed partial class Driver : IAsyncDisposable
             var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, node,
                 new GroupControllerService(pool, quiescer), settings.EnableAttach), options,
                 loggerFactory);
-            return new Driver(settings, dataLock, journal, pool, server);
+            return new Driver(settings, dataLock, poolLock, journal, pool, server);
         }
         catch
         {
             journal.Dispose();
+            poolLock.Dispose();
             dataLock.Dispose();
             throw;
         }
@@ -128,6 +144,9 @@ public sealed partial class Driver : IAsyncDisposable
     [LoggerMessage(3101, LogLevel.Information, "discarded {Count} group snapshot(s) left half made by a crash")]
     private static partial void GroupsDiscarded(ILogger logger, int count);
 
+    [LoggerMessage(3102, LogLevel.Information, "wrote the record of {Count} image(s) that carried none")]
+    private static partial void ImageRecordsWritten(ILogger logger, int count);
+
     [LoggerMessage(3100, LogLevel.Information, "pool {Directory}: copies are {Kind}")]
     private static partial void PoolOpened(ILogger logger, string directory, string kind);
 
@@ -138,6 +157,7 @@ public sealed partial class Driver : IAsyncDisposable
     {
         await Server.DisposeAsync().ConfigureAwait(false);
         Journal.Dispose();
+        _poolLock.Dispose();
         _dataLock.Dispose();
     }
 
