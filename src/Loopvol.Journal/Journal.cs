@@ -151,7 +151,8 @@ public sealed partial class Journal : IDisposable
             {
                 throw new JournalException(
                     $"journal {path} failed its integrity check: {string.Join("; ", integrity.Take(5))}. " +
-                    "Restore it from a backup ('loopvol journal backup' makes one).");
+                    "It was left as it is. Restore it from a backup ('loopvol journal backup' makes one), or recover " +
+                    "the records from the pool's images with 'loopvol journal rebuild --force' (it keeps this file aside).");
             }
         }
         catch (SqliteException e)

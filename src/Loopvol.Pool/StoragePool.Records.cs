@@ -23,7 +23,7 @@ public sealed partial class StoragePool
         foreach (var record in journal.All().Where(r => r.State == ReservationState.Created && r.Id.Kind != ObjectKind.Group))
         {
             var path = images.Layout.ImagePath(record.BackendName);
-            if (!File.Exists(path) || ImageRecords.Read(path) is not null)
+            if (!File.Exists(path) || CarriesARecord(path))
             {
                 continue;
             }
@@ -31,6 +31,19 @@ public sealed partial class StoragePool
             written++;
         }
         return written;
+    }
+
+    /// <summary>True when the image carries a record, readable or not (one this code cannot read is never overwritten).</summary>
+    private static bool CarriesARecord(string path)
+    {
+        try
+        {
+            return ImageRecords.Read(path) is not null;
+        }
+        catch (FormatException)
+        {
+            return true;
+        }
     }
 
     /// <summary>Checks, before anything is made, that the record of a request fits on its image.</summary>
