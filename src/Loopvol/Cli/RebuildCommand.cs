@@ -48,7 +48,15 @@ internal static class RebuildCommand
             using (dataLock)
             using (var poolLock = JournalCommand.LockPool(r, dataDir, poolDir, output, "journal rebuild"))
             {
-                return poolLock is null ? 1 : Rebuild(Path.Combine(data, JournalCommand.JournalFile), layout, r.GetValue(force), output);
+                try
+                {
+                    return poolLock is null ? 1 : Rebuild(Path.Combine(data, JournalCommand.JournalFile), layout, r.GetValue(force), output);
+                }
+                catch (Exception e) when (e is JournalException or IOException or UnauthorizedAccessException)
+                {
+                    output.WriteLine($"rebuild failed; the old journal, if any, is as it was or kept aside: {e.Message}");
+                    return 1;
+                }
             }
         });
         return command;
@@ -75,6 +83,7 @@ internal static class RebuildCommand
         }
         var plan = PoolRebuild.Plan(layout);
         var building = $"{path}.rebuild-{Environment.ProcessId}";
+        DeleteBuilding(building); // What a rebuild that died with the same process ID left.
         try
         {
             using (var journal = Journal.Journal.Open(building))
@@ -94,10 +103,15 @@ internal static class RebuildCommand
         }
         finally
         {
-            foreach (var leftover in new[] { building, building + "-wal", building + "-shm" })
-            {
-                File.Delete(leftover);
-            }
+            DeleteBuilding(building);
+        }
+    }
+
+    private static void DeleteBuilding(string building)
+    {
+        foreach (var file in new[] { building, building + "-wal", building + "-shm" })
+        {
+            File.Delete(file);
         }
     }
 
