@@ -99,9 +99,14 @@ internal static class JournalBenchmark
         record.Transaction = transaction;
         record.CommandText =
             "INSERT INTO records (uuid, kind, request_name, backend_name, state, created_at, updated_at, required_bytes, " +
-            "parameters, size_bytes) VALUES ($u, 'volume', $n, $b, 'created', 0, 0, 1073741824, '{\"fsType\":\"ext4\"}', 1073741824)";
+            "arguments, size_bytes) VALUES ($u, 'volume', $n, $b, 'created', 0, 0, 1073741824, $a, 1073741824)";
         var (u, n, b) = (record.Parameters.Add("$u", SqliteType.Text), record.Parameters.Add("$n", SqliteType.Text),
             record.Parameters.Add("$b", SqliteType.Text));
+        record.Parameters.AddWithValue("$a", DefiningArgumentsJson.Serialize(new DefiningArguments
+        {
+            RequiredBytes = 1L << 30,
+            Parameters = new SortedDictionary<string, string> { ["fsType"] = "ext4" },
+        }));
         using var entry = connection.CreateCommand();
         entry.Transaction = transaction;
         entry.CommandText = "INSERT INTO directory (kind, name, uuid) VALUES ('volume', $n, $u)";

@@ -10,8 +10,7 @@ namespace Loopvol.Journal;
 public sealed partial class Journal
 {
     private const string RecordColumns =
-        "r.seq, r.uuid, r.kind, r.request_name, r.backend_name, r.state, r.created_at, r.required_bytes, " +
-        "r.limit_bytes, r.parameters, r.content_source, r.accessibility, r.capabilities, r.source_volume, " +
+        "r.seq, r.uuid, r.kind, r.request_name, r.backend_name, r.state, r.created_at, r.updated_at, r.arguments, " +
         "r.size_bytes, (SELECT g.group_uuid FROM group_members g WHERE g.snapshot_id = r.backend_name)";
 
     /// <summary>
@@ -62,18 +61,7 @@ public sealed partial class Journal
             }
             var id = ObjectId.New(kind);
             var now = Now;
-            db.Execute(
-                """
-                INSERT INTO records (uuid, kind, request_name, backend_name, state, created_at, updated_at,
-                    required_bytes, limit_bytes, parameters, content_source, accessibility, capabilities, source_volume)
-                VALUES ($uuid, $kind, $name, $backend, 'reserved', $now, $now,
-                    $required, $limit, $parameters, $source, $access, $caps, $volume)
-                """,
-                ("$uuid", id.Uuid.ToString("D")), ("$kind", Columns.Text(kind)), ("$name", name),
-                ("$backend", id.ToString()), ("$now", now), ("$required", arguments.RequiredBytes),
-                ("$limit", arguments.LimitBytes), ("$parameters", arguments.CanonicalParameters),
-                ("$source", arguments.ContentSource), ("$access", arguments.Accessibility),
-                ("$caps", arguments.Capabilities), ("$volume", arguments.SourceVolume));
+            InsertRecord(db, id, name, ReservationState.Reserved, now, arguments, null);
             Fault("reserve.after-record");
             db.Execute("INSERT INTO directory (kind, name, uuid) VALUES ($kind, $name, $uuid)",
                 ("$kind", Columns.Text(kind)), ("$name", name), ("$uuid", id.Uuid.ToString("D")));
@@ -177,31 +165,47 @@ public sealed partial class Journal
                  "WHERE d.kind = $kind AND d.name = $name", ReadRecord,
             ("$kind", Columns.Text(kind)), ("$name", name)).SingleOrDefault();
 
+    /// <summary>
+    /// Inserts a record. The defining arguments are stored once, in their versioned form; required_bytes and
+    /// source_volume are copies of two of their parts that queries need as columns.
+    /// </summary>
+    private static void InsertRecord(Db db, ObjectId id, string name, ReservationState state, long createdAt,
+        DefiningArguments arguments, long? sizeBytes) => db.Execute(
+        """
+        INSERT INTO records (uuid, kind, request_name, backend_name, state, created_at, updated_at, required_bytes,
+            arguments, source_volume, size_bytes)
+        VALUES ($uuid, $kind, $name, $backend, $state, $created, $created, $required, $arguments, $volume, $size)
+        """,
+        ("$uuid", id.Uuid.ToString("D")), ("$kind", Columns.Text(id.Kind)), ("$name", name),
+        ("$backend", id.ToString()), ("$state", Columns.Text(state)), ("$created", createdAt),
+        ("$required", arguments.RequiredBytes), ("$arguments", DefiningArgumentsJson.Serialize(arguments)),
+        ("$volume", arguments.SourceVolume?.ToString()), ("$size", sizeBytes));
+
     internal static Reservation ReadRecord(SqliteDataReader r)
     {
         var kind = Columns.Kind(r.GetString(2));
-        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-        long? Number(int i) => r.IsDBNull(i) ? null : r.GetInt64(i);
+        var uuid = r.GetString(1);
+        DefiningArguments arguments;
+        try
+        {
+            arguments = DefiningArgumentsJson.Parse(r.GetString(8));
+        }
+        catch (FormatException e)
+        {
+            throw new JournalException($"record {uuid} holds defining arguments that cannot be read: {e.Message}", e);
+        }
         return new Reservation(
-            new ObjectId(kind, Guid.ParseExact(r.GetString(1), "D")),
+            new ObjectId(kind, Guid.ParseExact(uuid, "D")),
             r.GetString(3),
             r.GetString(4),
             Columns.State(r.GetString(5)),
             Columns.Time(r.GetInt64(6)),
-            new DefiningArguments
-            {
-                RequiredBytes = Number(7),
-                LimitBytes = Number(8),
-                Parameters = DefiningArguments.ParseParameters(r.GetString(9)),
-                ContentSource = Text(10),
-                Accessibility = Text(11),
-                Capabilities = Text(12),
-                SourceVolume = Text(13),
-            },
-            Number(14),
+            arguments,
+            r.IsDBNull(9) ? null : r.GetInt64(9),
             r.GetInt64(0))
         {
-            Group = Text(15) is { } group ? new ObjectId(ObjectKind.Group, Guid.ParseExact(group, "D")) : null,
+            UpdatedAt = Columns.Time(r.GetInt64(7)),
+            Group = r.IsDBNull(10) ? null : new ObjectId(ObjectKind.Group, Guid.ParseExact(r.GetString(10), "D")),
         };
     }
 }

@@ -151,7 +151,8 @@ public sealed partial class Journal : IDisposable
             {
                 throw new JournalException(
                     $"journal {path} failed its integrity check: {string.Join("; ", integrity.Take(5))}. " +
-                    "Restore it from a backup ('loopvol journal backup' makes one).");
+                    "It was left as it is. Restore it from a backup ('loopvol journal backup' makes one), or recover " +
+                    "the records from the pool's images with 'loopvol journal rebuild --force' (it keeps this file aside).");
             }
         }
         catch (SqliteException e)
@@ -167,7 +168,7 @@ public sealed partial class Journal : IDisposable
         var version = Convert.ToInt32(db.Scalar("PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
         for (var next = version + 1; next <= Migrations.CurrentVersion; next++)
         {
-            db.Execute(Migrations.Steps[next - 1]);
+            Migrations.Steps[next - 1].Apply(db);
             db.Execute($"PRAGMA user_version = {next}");
         }
         transaction.Commit();

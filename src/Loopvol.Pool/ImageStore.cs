@@ -1,15 +1,17 @@
 using Loopvol.Core.Errors;
 using Loopvol.Core.Faults;
 using Loopvol.Core.Native;
+using Loopvol.Journal.Model;
 using Loopvol.Pool.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace Loopvol.Pool;
 
 /// <summary>
-/// The pool's image files. A new image is written under <c>.incoming/</c>, synced, and renamed into place (the
-/// directory synced too), so a finished name only ever holds a complete image. Copies are reflinks where the file
-/// system shares extents, else sparse copies that skip holes. Each method says what a repeat does.
+/// The pool's image files. A new image is written under <c>.incoming/</c> with its record (<see cref="ImageRecords"/>),
+/// synced, and renamed into place (the directory synced too), so a finished name only ever holds a complete image
+/// that says what it is. Copies are reflinks where the file system shares extents, else sparse copies that skip
+/// holes. Each method says what a repeat does.
 /// </summary>
 public sealed class ImageStore
 {
@@ -26,6 +28,7 @@ public sealed class ImageStore
         Directory.CreateDirectory(layout.Directory);
         Directory.CreateDirectory(layout.IncomingDirectory);
         ClearIncoming();
+        ImageRecords.EnsureSupported(layout.IncomingDirectory);
         _copies = ProbeReflink();
     }
 
@@ -71,8 +74,9 @@ public sealed class ImageStore
     /// is <see cref="ResourceExhaustedException"/>, a size the file system cannot hold
     /// <see cref="OutOfRangeException"/>; either way nothing is left behind.
     /// </summary>
-    public void CreateEmpty(string backendName, long sizeBytes) => Writing($"create {backendName}", sizeBytes, () =>
-        Publish(backendName, VolumeMode, (handle, path) => FileOps.SetLength(handle, sizeBytes, path)));
+    public void CreateEmpty(string backendName, long sizeBytes, PortableRecord record) =>
+        Writing($"create {backendName}", sizeBytes, () =>
+            Publish(backendName, VolumeMode, record, (handle, path) => FileOps.SetLength(handle, sizeBytes, path)));
 
     /// <summary>
     /// Creates <paramref name="targetName"/> as a copy of <paramref name="sourceName"/>, grown to
@@ -80,12 +84,12 @@ public sealed class ImageStore
     /// image stays. A missing source is <see cref="NotFoundException"/>; no room, or a size the file system cannot
     /// hold, as for <see cref="CreateEmpty"/>.
     /// </summary>
-    public void Copy(string sourceName, string targetName, long sizeBytes, bool readOnly,
+    public void Copy(string sourceName, string targetName, long sizeBytes, bool readOnly, PortableRecord record,
         CancellationToken cancellationToken)
     {
         var sourcePath = Layout.ImagePath(sourceName);
         Writing($"copy {sourceName} to {targetName}", sizeBytes, () => Publish(targetName,
-            readOnly ? SnapshotMode : VolumeMode, (target, path) =>
+            readOnly ? SnapshotMode : VolumeMode, record, (target, path) =>
         {
             SafeFileHandle source;
             try
@@ -146,8 +150,11 @@ public sealed class ImageStore
         FileOps.SyncDirectory(Layout.Directory);
     }
 
-    /// <summary>Writes a new image under .incoming, syncs it, and renames it into place unless one is there already.</summary>
-    private void Publish(string backendName, UnixFileMode mode, Action<SafeFileHandle, string> write)
+    /// <summary>
+    /// Writes a new image under .incoming with its record, syncs it, and renames it into place unless one is there
+    /// already.
+    /// </summary>
+    private void Publish(string backendName, UnixFileMode mode, PortableRecord record, Action<SafeFileHandle, string> write)
     {
         var final = Layout.ImagePath(backendName);
         if (File.Exists(final))
@@ -161,6 +168,7 @@ public sealed class ImageStore
                        FileOptions.None, 0))
             {
                 write(handle, incoming);
+                ImageRecords.Write(handle, incoming, record);
                 _faults.Reached("image.create.written");
                 FileOps.Sync(handle, incoming);
             }

@@ -1,4 +1,5 @@
 using Loopvol.Journal.Maintenance;
+using Loopvol.Journal.Model;
 
 namespace Loopvol.Pool;
 
@@ -18,6 +19,18 @@ public sealed class PoolInventory(PoolLayout layout) : IBackendInventory
     }
 
     public bool Exists(string backendName) => File.Exists(layout.ImagePath(backendName));
+
+    public PortableRecord? RecordOf(string backendName)
+    {
+        try
+        {
+            return ImageRecords.Read(layout.ImagePath(backendName));
+        }
+        catch (Core.Errors.CommandFailedException) when (!Exists(backendName))
+        {
+            return null;
+        }
+    }
 
     public void Delete(string backendName) => File.Delete(layout.ImagePath(backendName));
 }

@@ -25,7 +25,8 @@ public sealed partial class StoragePool
     {
         var sources = volumes.Distinct().OrderBy(v => v.ToString(), StringComparer.Ordinal).ToList();
         using var _ = journal.Locks.Acquire([$"group-name:{name}", .. sources.Select(v => v.ToString())]);
-        var arguments = new DefiningArguments { SourceVolume = string.Join(',', sources) };
+        var arguments = new DefiningArguments { GroupSources = sources };
+        EnsureMemberRecordFits(name, sources.Count);
         switch (journal.Check(ObjectKind.Group, name, arguments, _ => true))
         {
             case CheckResult.Conflict conflict:
@@ -45,7 +46,8 @@ public sealed partial class StoragePool
         CheckRoom("a group snapshot", [.. records.Select(r => r.BackendName)]);
         var group = journal.Reserve(ObjectKind.Group, name, arguments);
         var members = records.Select(v => (Volume: v, Snapshot: journal.Reserve(ObjectKind.Snapshot, $"{group.Id}/{v.Id}",
-            new DefiningArguments { SourceVolume = v.Id.ToString() }))).ToList();
+            new DefiningArguments { SourceVolume = v.Id }))).ToList();
+        var portableGroup = new PortableGroup(group.Id, group.RequestName, group.CreatedAt, members.Count);
         journal.AddMembers(group.Id, members.ToDictionary(m => m.Volume.Id.ToString(), m => m.Snapshot.Id.ToString()));
         Faults.Reached("create-group.reserved");
         try
@@ -54,7 +56,8 @@ public sealed partial class StoragePool
             {
                 foreach (var (volume, snapshot) in members)
                 {
-                    images.Copy(volume.BackendName, snapshot.BackendName, volume.SizeBytes ?? 0, readOnly: true, cancellationToken);
+                    images.Copy(volume.BackendName, snapshot.BackendName, volume.SizeBytes ?? 0, readOnly: true,
+                        Portable(snapshot, portableGroup), cancellationToken);
                     Faults.Reached("create-group.member-copied");
                     if (!hold.Held)
                     {

@@ -17,7 +17,8 @@ public sealed partial class StoragePool
     public SnapshotInfo CreateSnapshot(string name, ObjectId sourceVolume, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire($"snapshot-name:{name}", sourceVolume.ToString());
-        var arguments = new DefiningArguments { SourceVolume = sourceVolume.ToString() };
+        var arguments = new DefiningArguments { SourceVolume = sourceVolume };
+        EnsureRecordFits(ObjectKind.Snapshot, name, arguments);
         if (Resume(journal.Check(ObjectKind.Snapshot, name, arguments, r => images.Exists(r.BackendName)),
                 "snapshot", name) is { } earlier)
         {
@@ -29,7 +30,8 @@ public sealed partial class StoragePool
         var size = source.SizeBytes ?? 0;
         var reservation = Admit(ObjectKind.Snapshot, name, arguments, size, source.BackendName);
         return SnapshotOf(Build("create-snapshot", reservation, size, () =>
-            images.Copy(source.BackendName, reservation.BackendName, size, readOnly: true, cancellationToken)));
+            images.Copy(source.BackendName, reservation.BackendName, size, readOnly: true, Portable(reservation),
+                cancellationToken)));
     }
 
     /// <summary>
@@ -60,6 +62,6 @@ public sealed partial class StoragePool
         journal.List(ObjectKind.Snapshot, startingToken, maxEntries, filter);
 
     public static SnapshotInfo SnapshotOf(Reservation r) => new(r.Id,
-        ObjectId.Parse(r.Arguments.SourceVolume, ObjectKind.Volume, "source_volume_id"), r.SizeBytes ?? 0, r.CreatedAt,
-        r.Group);
+        r.Arguments.SourceVolume ?? throw new InvalidOperationException($"snapshot {r.Id} has no source volume"),
+        r.SizeBytes ?? 0, r.CreatedAt, r.Group);
 }

@@ -28,10 +28,11 @@ public sealed partial class StoragePool
             RequiredBytes = request.RequiredBytes,
             LimitBytes = request.LimitBytes,
             Parameters = request.Parameters,
-            ContentSource = request.Source?.ToString(),
+            ContentSource = request.Source?.Id,
             Accessibility = request.Accessibility,
             Capabilities = request.Capabilities,
         };
+        EnsureRecordFits(ObjectKind.Volume, request.Name, arguments);
         if (Resume(journal.Check(ObjectKind.Volume, request.Name, arguments, r => images.Exists(r.BackendName)),
                 "volume", request.Name) is { } earlier)
         {
@@ -44,11 +45,12 @@ public sealed partial class StoragePool
         {
             if (request.Source is { } from)
             {
-                images.Copy(from.Id.ToString(), reservation.BackendName, size, readOnly: false, cancellationToken);
+                images.Copy(from.Id.ToString(), reservation.BackendName, size, readOnly: false, Portable(reservation),
+                    cancellationToken);
             }
             else
             {
-                images.CreateEmpty(reservation.BackendName, size);
+                images.CreateEmpty(reservation.BackendName, size, Portable(reservation));
             }
         }));
     }
@@ -156,7 +158,7 @@ public sealed partial class StoragePool
     }
 
     public static VolumeInfo Info(Reservation r) => new(r.Id, r.SizeBytes ?? 0,
-        r.Arguments.ContentSource is { } source ? ParseSource(source) : null, r.Arguments.Parameters,
+        r.Arguments.ContentSource is { } source ? new ContentSource(source) : null, r.Arguments.Parameters,
         r.Arguments.Capabilities, r.CreatedAt);
 
     private Reservation CreatedVolume(ObjectId id) =>
@@ -173,12 +175,5 @@ public sealed partial class StoragePool
         }
         return record.SizeBytes ?? images.SizeOf(record.BackendName) ??
             throw new NotFoundException($"the image of content source {source.Id} is missing");
-    }
-
-    private static ContentSource ParseSource(string text)
-    {
-        var colon = text.IndexOf(':', StringComparison.Ordinal);
-        var kind = text[..colon] == "snapshot" ? ObjectKind.Snapshot : ObjectKind.Volume;
-        return new ContentSource(ObjectId.Parse(text[(colon + 1)..], kind, "content_source"));
     }
 }

@@ -15,6 +15,8 @@ public static class Errno
     public const int EBUSY = 16;
     public const int EFBIG = 27;
     public const int EDQUOT = 122;
+    public const int ERANGE = 34;
+    public const int ENODATA = 61;
 
     public static int Last => Marshal.GetLastPInvokeError();
 

@@ -19,7 +19,7 @@ public sealed partial class ControllerService
             throw Require.Invalid(problem);
         }
         var volume = Volume(text);
-        if (volume.Capabilities is { } made && Capabilities.IsBlock([capability]) != made.Contains("block;", StringComparison.Ordinal))
+        if (volume.Capabilities is { } made && Capabilities.IsBlock([capability]) != made.AnyBlock)
         {
             throw new RpcException(StatusCode.AlreadyExists,
                 $"volume_capability does not match volume {text}, which was made for the other access type");

@@ -107,7 +107,7 @@ public sealed partial class ControllerService
         var (required, limit) = Require.Range(range);
         var volume = Volume(text);
         var size = pool.ExpandVolume(volume.Id, required, limit);
-        var block = volume.Capabilities?.Split('|').All(c => c.StartsWith("block;", StringComparison.Ordinal)) == true;
+        var block = volume.Capabilities?.AllBlock == true;
         return Task.FromResult(new ControllerExpandVolumeResponse { CapacityBytes = size, NodeExpansionRequired = !block });
     }
 

@@ -81,7 +81,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
             .OfType<string>().ToList();
         var unknown = request.Parameters.Keys.Where(k => k != FsTypeParameter && !KubernetesParameters.Volume.Contains(k));
         problems.AddRange(unknown.Select(k => $"parameters: unknown key '{k}'"));
-        if (volume.Capabilities is { } made && Capabilities.IsBlock(request.VolumeCapabilities) != made.Contains("block;", StringComparison.Ordinal))
+        if (volume.Capabilities is { } made && Capabilities.IsBlock(request.VolumeCapabilities) != made.AnyBlock)
         {
             problems.Add("volume_capabilities: the volume was made for the other access type (mount or block)");
         }

@@ -1,9 +1,10 @@
 using Loopvol.Csi.V1;
+using Loopvol.Journal.Model;
 using Mode = Loopvol.Csi.V1.VolumeCapability.Types.AccessMode.Types.Mode;
 
 namespace Loopvol.Csi.Validation;
 
-/// <summary>Which volume capabilities a node-local volume can have, and their canonical text.</summary>
+/// <summary>Which volume capabilities a node-local volume can have, and their typed form as the journal keeps it.</summary>
 internal static class Capabilities
 {
     public static readonly IReadOnlySet<string> FileSystems = new HashSet<string>(StringComparer.Ordinal) { "ext4", "xfs" };
@@ -61,9 +62,9 @@ internal static class Capabilities
         }
     }
 
-    /// <summary>One text per set of capabilities, whatever their order: what a retry must repeat exactly.</summary>
-    public static string Canonical(IEnumerable<VolumeCapability> capabilities) =>
-        string.Join("|", capabilities.Select(Canonical).Order(StringComparer.Ordinal));
+    /// <summary>One typed set per set of capabilities, whatever their order: what a retry must repeat.</summary>
+    public static CapabilitySet Canonical(IEnumerable<VolumeCapability> capabilities) =>
+        CapabilitySet.Of(capabilities.Select(Typed));
 
     /// <summary>The file system the capabilities ask for, "" when none (block, or left to the driver).</summary>
     public static string FsType(IEnumerable<VolumeCapability> capabilities) =>
@@ -71,8 +72,7 @@ internal static class Capabilities
 
     public static bool IsBlock(IEnumerable<VolumeCapability> capabilities) => capabilities.Any(c => c.Block is not null);
 
-    private static string Canonical(VolumeCapability c) => c.AccessTypeCase == VolumeCapability.AccessTypeOneofCase.Block
-        ? $"block;{c.AccessMode.Mode}"
-        : $"mount;{c.AccessMode.Mode};{c.Mount.FsType};{string.Join(',', c.Mount.MountFlags.Order(StringComparer.Ordinal))};" +
-          c.Mount.VolumeMountGroup;
+    private static Capability Typed(VolumeCapability c) => c.AccessTypeCase == VolumeCapability.AccessTypeOneofCase.Block
+        ? Capability.Block(c.AccessMode.Mode.ToString())
+        : Capability.Mount(c.AccessMode.Mode.ToString(), c.Mount.FsType, c.Mount.MountFlags, c.Mount.VolumeMountGroup);
 }

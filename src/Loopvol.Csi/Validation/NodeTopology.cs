@@ -28,16 +28,12 @@ public static class NodeTopology
         }
     }
 
-    /// <summary>The requirements as one text, for comparing retries.</summary>
-    internal static string? Canonical(TopologyRequirement? requirement) => requirement is null
+    /// <summary>The requirements in their typed form, for comparing retries.</summary>
+    internal static Journal.Model.Accessibility? Canonical(TopologyRequirement? requirement) => requirement is null
         ? null
-        : $"requisite={Canonical(requirement.Requisite)};preferred={Canonical(requirement.Preferred)}";
+        : Journal.Model.Accessibility.Of(requirement.Requisite.Select(t => t.Segments), requirement.Preferred.Select(t => t.Segments));
 
     /// <summary>This node's volumes carry one segment, so a topology admits them only if it asks for exactly that.</summary>
     private static bool Accepts(V1.Topology topology, string nodeId) =>
         topology.Segments.Count > 0 && topology.Segments.All(s => s.Key == NodeKey && s.Value == nodeId);
-
-    private static string Canonical(IEnumerable<V1.Topology> topologies) => string.Join("|",
-        topologies.Select(t => string.Join(",", t.Segments.OrderBy(s => s.Key, StringComparer.Ordinal)
-            .Select(s => $"{s.Key}={s.Value}"))));
 }

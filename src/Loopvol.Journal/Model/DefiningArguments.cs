@@ -1,11 +1,13 @@
-using System.Text.Json;
+using System.Globalization;
+using Loopvol.Core.Ids;
 
 namespace Loopvol.Journal.Model;
 
 /// <summary>
 /// The arguments that define what a request asked for. A retry with equal arguments gets the same object; a
-/// request with the same name and different arguments is a conflict. Strings are canonical forms the caller makes
-/// (sorted, fixed formatting), compared exactly.
+/// request with the same name and different arguments is a conflict. Every part is typed and kept in canonical
+/// form (sorted where order carries no meaning), and it is persisted in one versioned form
+/// (<see cref="DefiningArgumentsJson"/>).
 /// </summary>
 public sealed record DefiningArguments
 {
@@ -13,17 +15,32 @@ public sealed record DefiningArguments
 
     public long? LimitBytes { get; init; }
 
-    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new SortedDictionary<string, string>();
+    /// <summary>Parameters in ordinal key order.</summary>
+    public IReadOnlyDictionary<string, string> Parameters
+    {
+        get => field ?? Empty;
+        init => field = new SortedDictionary<string, string>(
+            value.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal), StringComparer.Ordinal);
+    }
 
-    /// <summary>e.g. <c>snapshot:snap-…</c> or <c>volume:vol-…</c>.</summary>
-    public string? ContentSource { get; init; }
+    /// <summary>For volumes made from data: the snapshot or volume copied.</summary>
+    public ObjectId? ContentSource { get; init; }
 
-    public string? Accessibility { get; init; }
+    public Accessibility? Accessibility { get; init; }
 
-    public string? Capabilities { get; init; }
+    public CapabilitySet? Capabilities { get; init; }
 
     /// <summary>For snapshots: the volume they copy.</summary>
-    public string? SourceVolume { get; init; }
+    public ObjectId? SourceVolume { get; init; }
+
+    /// <summary>For group snapshots: the volumes they copy, in ordinal order of their IDs.</summary>
+    public IReadOnlyList<ObjectId>? GroupSources
+    {
+        get;
+        init => field = value?.Distinct().OrderBy(v => v.ToString(), StringComparer.Ordinal).ToArray();
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> Empty = new SortedDictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>The first argument that differs from <paramref name="other"/>, described for an error; null if none.</summary>
     public string? FirstDifference(DefiningArguments other)
@@ -34,32 +51,36 @@ public sealed record DefiningArguments
             return $"capacity range (required {Show(other.RequiredBytes)}, limit {Show(other.LimitBytes)}) instead of " +
                    $"(required {Show(RequiredBytes)}, limit {Show(LimitBytes)})";
         }
-        if (CanonicalParameters != other.CanonicalParameters)
+        if (!SameMap(Parameters, other.Parameters))
         {
-            return $"parameters {other.CanonicalParameters} instead of {CanonicalParameters}";
+            return $"parameters {ShowMap(other.Parameters)} instead of {ShowMap(Parameters)}";
         }
         return Differs("content source", ContentSource, other.ContentSource)
                ?? Differs("accessibility requirements", Accessibility, other.Accessibility)
                ?? Differs("volume capabilities", Capabilities, other.Capabilities)
-               ?? Differs("source volume", SourceVolume, other.SourceVolume);
+               ?? Differs("source volume", SourceVolume, other.SourceVolume)
+               ?? (SameSources(GroupSources, other.GroupSources)
+                   ? null
+                   : $"source volumes '{ShowSources(other.GroupSources)}' instead of '{ShowSources(GroupSources)}'");
     }
-
-    /// <summary>The parameters as JSON with keys in ordinal order: one text for one set of parameters.</summary>
-    public string CanonicalParameters =>
-        JsonSerializer.Serialize(new SortedDictionary<string, string>(
-            Parameters.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal));
-
-    /// <summary>Reads <see cref="CanonicalParameters"/> back.</summary>
-    public static IReadOnlyDictionary<string, string> ParseParameters(string canonical) =>
-        JsonSerializer.Deserialize<SortedDictionary<string, string>>(canonical) ?? [];
 
     public bool Equals(DefiningArguments? other) => other is not null && FirstDifference(other) is null;
 
-    public override int GetHashCode() => HashCode.Combine(RequiredBytes, LimitBytes, CanonicalParameters, ContentSource);
+    public override int GetHashCode() => HashCode.Combine(RequiredBytes, LimitBytes, Parameters.Count, ContentSource, SourceVolume);
 
-    private static string? Differs(string what, string? mine, string? theirs) =>
-        string.Equals(mine, theirs, StringComparison.Ordinal) ? null
-            : $"{what} '{theirs ?? "none"}' instead of '{mine ?? "none"}'";
+    internal static bool SameMap(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b) =>
+        a.Count == b.Count && a.All(p => b.TryGetValue(p.Key, out var v) && string.Equals(v, p.Value, StringComparison.Ordinal));
 
-    private static string Show(long? bytes) => bytes?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
+    private static bool SameSources(IReadOnlyList<ObjectId>? a, IReadOnlyList<ObjectId>? b) =>
+        a is null ? b is null : b is not null && a.SequenceEqual(b);
+
+    private static string? Differs<T>(string what, T? mine, T? theirs) =>
+        Equals(mine, theirs) ? null : $"{what} '{theirs?.ToString() ?? "none"}' instead of '{mine?.ToString() ?? "none"}'";
+
+    private static string ShowMap(IReadOnlyDictionary<string, string> map) =>
+        "{" + string.Join(", ", map.Select(p => $"{p.Key}={p.Value}")) + "}";
+
+    private static string ShowSources(IReadOnlyList<ObjectId>? sources) => sources is null ? "none" : string.Join(",", sources);
+
+    private static string Show(long? bytes) => bytes?.ToString(CultureInfo.InvariantCulture) ?? "none";
 }

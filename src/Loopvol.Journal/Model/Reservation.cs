@@ -13,6 +13,9 @@ public sealed record Reservation(
     long? SizeBytes,
     long Sequence)
 {
+    /// <summary>When the record last changed state (or size): a delete in flight is recent, an interrupted one old.</summary>
+    public DateTimeOffset UpdatedAt { get; init; }
+
     /// <summary>The group snapshot this snapshot belongs to, when it is a member of one.</summary>
     public ObjectId? Group { get; init; }
 }

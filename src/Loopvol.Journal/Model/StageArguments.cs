@@ -16,7 +16,10 @@ public sealed record StageArguments
     {
         Block = block;
         FsType = block ? "" : fsType;
-        MountFlags = block ? [] : mountFlags.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        MountFlags = block
+            ? []
+            : mountFlags.SelectMany(f => f.Split(',', StringSplitOptions.RemoveEmptyEntries))
+                .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         MountGroup = block ? null : mountGroup;
     }
 
@@ -25,7 +28,7 @@ public sealed record StageArguments
     /// <summary>The file system of a mount volume; empty for a block volume.</summary>
     public string FsType { get; }
 
-    /// <summary>The mount flags, distinct and in ordinal order.</summary>
+    /// <summary>The single mount flags (comma-separated items split), distinct and in ordinal order.</summary>
     public IReadOnlyList<string> MountFlags { get; }
 
     public string? MountGroup { get; }

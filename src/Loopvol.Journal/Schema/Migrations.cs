@@ -1,3 +1,5 @@
+using Loopvol.Journal.Internal;
+
 namespace Loopvol.Journal.Schema;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace Loopvol.Journal.Schema;
 /// </summary>
 internal static class Migrations
 {
-    public static readonly string[] Steps =
+    public static readonly Migration[] Steps =
     [
         // Version 1.
         """
@@ -77,7 +79,38 @@ internal static class Migrations
             PRIMARY KEY (volume_id, node_id)
         ) WITHOUT ROWID;
         """,
+
+        // Version 3: the defining arguments become one typed record in its versioned JSON form (DefiningArgumentsJson)
+        // instead of ';'- and ','-joined texts in five columns. Rows of version 2 are converted once, here
+        // (LegacyArguments). required_bytes (for the provisioned capacity) and source_volume (a snapshot's volume,
+        // for the listing filter; NULL for groups, whose sources are in the record) stay as query columns.
+        new Migration(
+            "ALTER TABLE records ADD COLUMN arguments TEXT;",
+            LegacyArguments.ConvertAll,
+            """
+            ALTER TABLE records DROP COLUMN limit_bytes;
+            ALTER TABLE records DROP COLUMN parameters;
+            ALTER TABLE records DROP COLUMN content_source;
+            ALTER TABLE records DROP COLUMN accessibility;
+            ALTER TABLE records DROP COLUMN capabilities;
+            """),
     ];
 
     public static int CurrentVersion => Steps.Length;
+}
+
+/// <summary>One migration: SQL, then optionally a conversion of the rows in code, then optionally more SQL.</summary>
+internal sealed record Migration(string Sql, Action<Db>? Convert = null, string? After = null)
+{
+    public static implicit operator Migration(string sql) => new(sql);
+
+    public void Apply(Db db)
+    {
+        db.Execute(Sql);
+        Convert?.Invoke(db);
+        if (After is not null)
+        {
+            db.Execute(After);
+        }
+    }
 }

@@ -68,11 +68,11 @@ public static class MountOptions
     /// </summary>
     public static string? Problem(string fsType, IEnumerable<string> flags, string field)
     {
-        foreach (var flag in flags)
+        foreach (var flag in Pieces(flags))
         {
-            if (string.IsNullOrEmpty(flag) || flag.Contains(',', StringComparison.Ordinal) || flag.Any(char.IsWhiteSpace))
+            if (flag.Length == 0 || flag.Any(char.IsWhiteSpace))
             {
-                return $"{field} '{flag}' is not a single mount flag";
+                return $"{field} '{flag}' is not a mount flag";
             }
             if (Generic.Contains(flag))
             {
@@ -104,7 +104,7 @@ public static class MountOptions
     {
         ulong bits = 0;
         var data = new List<string>();
-        foreach (var flag in mountFlags)
+        foreach (var flag in Pieces(mountFlags))
         {
             if (Mounter.Flags.TryGetValue(flag, out var bit))
             {
@@ -117,6 +117,9 @@ public static class MountOptions
         }
         return (bits, string.Join(',', data));
     }
+
+    /// <summary>The single flags of a list whose items may each hold several, comma-separated (as mount(8) takes them).</summary>
+    public static IEnumerable<string> Pieces(IEnumerable<string> flags) => flags.SelectMany(f => f.Split(','));
 
     private static ValueKind? Lookup(Dictionary<string, ValueKind> table, string name) =>
         table.TryGetValue(name, out var kind) ? kind : null;

@@ -1,16 +1,14 @@
 using Loopvol.Core.Ids;
+using Loopvol.Journal.Model;
 
 namespace Loopvol.Pool.Model;
 
 /// <summary>Where a new volume's data comes from.</summary>
-public sealed record ContentSource(ObjectId Id)
-{
-    public override string ToString() => $"{(Id.Kind == ObjectKind.Snapshot ? "snapshot" : "volume")}:{Id}";
-}
+public sealed record ContentSource(ObjectId Id);
 
 /// <summary>
-/// A CreateVolume as the pool sees it: sizes in bytes (0 = not given), and the canonical texts of what else defines
-/// the request, compared exactly on a retry.
+/// A CreateVolume as the pool sees it: sizes in bytes (0 = not given), and the typed, canonical forms of what else
+/// defines the request, compared on a retry.
 /// </summary>
 public sealed record VolumeRequest
 {
@@ -27,14 +25,14 @@ public sealed record VolumeRequest
 
     public ContentSource? Source { get; init; }
 
-    public string? Accessibility { get; init; }
+    public Accessibility? Accessibility { get; init; }
 
-    public string? Capabilities { get; init; }
+    public CapabilitySet? Capabilities { get; init; }
 }
 
 /// <summary>A volume as the pool reports it.</summary>
 public sealed record VolumeInfo(ObjectId Id, long CapacityBytes, ContentSource? Source,
-    IReadOnlyDictionary<string, string> Parameters, string? Capabilities, DateTimeOffset CreatedAt);
+    IReadOnlyDictionary<string, string> Parameters, CapabilitySet? Capabilities, DateTimeOffset CreatedAt);
 
 /// <summary>A snapshot as the pool reports it.</summary>
 public sealed record SnapshotInfo(ObjectId Id, ObjectId SourceVolume, long SizeBytes, DateTimeOffset CreatedAt,

@@ -7,29 +7,31 @@ using Loopvol.Pool;
 namespace Loopvol.Cli;
 
 /// <summary>
-/// <c>loopvol journal …</c>: operator commands over the journal file, safe to run while the driver serves (SQLite
-/// lets the two processes share the file; writes wait for each other).
+/// <c>loopvol journal …</c>: operator commands over the journal file. The ones that only read (list, show, check,
+/// gc --dry-run, backup) are safe while the driver serves (SQLite lets the two processes share the file). The ones
+/// that delete or replace (gc --apply, rebuild) take the pool's lock, so they refuse while a driver serves it.
 /// </summary>
 internal static class JournalCommand
 {
-    private const string JournalFile = "journal.db";
+    public const string JournalFile = "journal.db";
 
     public static Command Create(Option<string> dataDir, Option<string> poolDir, TextWriter output)
     {
         var journal = new Command("journal", "Inspect, check, repair and back up the journal");
-        journal.Subcommands.Add(List(dataDir, output));
-        journal.Subcommands.Add(Show(dataDir, output));
+        journal.Subcommands.Add(List(dataDir, poolDir, output));
+        journal.Subcommands.Add(Show(dataDir, poolDir, output));
         journal.Subcommands.Add(Check(dataDir, poolDir, output));
         journal.Subcommands.Add(Gc(dataDir, poolDir, output));
-        journal.Subcommands.Add(Backup(dataDir, output));
+        journal.Subcommands.Add(Backup(dataDir, poolDir, output));
+        journal.Subcommands.Add(RebuildCommand.Create(dataDir, poolDir, output));
         return journal;
     }
 
-    private static Command List(Option<string> dataDir, TextWriter output)
+    private static Command List(Option<string> dataDir, Option<string> poolDir, TextWriter output)
     {
         var kind = Flags.OneOf("--kind", "Only objects of this kind", "all", ["all", "volume", "snapshot", "group"]);
         var command = new Command("list", "List every record, in creation order") { kind };
-        command.SetAction(r => WithJournal(r, dataDir, output, j =>
+        command.SetAction(r => WithJournal(r, dataDir, poolDir, output, j =>
         {
             var records = j.All(r.GetValue(kind) is "all" ? null : Enum.Parse<ObjectKind>(r.GetValue(kind)!, true));
             JournalPrinter.Table(output, records);
@@ -38,11 +40,11 @@ internal static class JournalCommand
         return command;
     }
 
-    private static Command Show(Option<string> dataDir, TextWriter output)
+    private static Command Show(Option<string> dataDir, Option<string> poolDir, TextWriter output)
     {
         var what = new Argument<string>("id-or-name") { Description = "An object ID, or the request name that made it" };
         var command = new Command("show", "Show one record, its group members and its node state") { what };
-        command.SetAction(r => WithJournal(r, dataDir, output, j =>
+        command.SetAction(r => WithJournal(r, dataDir, poolDir, output, j =>
         {
             var text = r.GetValue(what)!;
             var matches = Enum.GetValues<ObjectKind>()
@@ -65,7 +67,7 @@ internal static class JournalCommand
         var command = new Command("check",
             "Report stale reservations, faulty records, records without images and images without records " +
             "(exit code 1 when anything is wrong)") { grace };
-        command.SetAction(r => WithJournal(r, dataDir, output, j =>
+        command.SetAction(r => WithJournal(r, dataDir, poolDir, output, j =>
         {
             var findings = JournalAudit.Check(j, Inventory(r, dataDir, poolDir), DateTimeOffset.UtcNow,
                 TimeSpan.FromSeconds(r.GetValue(grace)));
@@ -91,8 +93,13 @@ internal static class JournalCommand
                 r.AddError("journal gc needs exactly one of --dry-run and --apply");
             }
         });
-        command.SetAction(r => WithJournal(r, dataDir, output, j =>
+        command.SetAction(r => WithJournal(r, dataDir, poolDir, output, j =>
         {
+            using var poolLock = r.GetValue(apply) ? LockPool(r, dataDir, poolDir, output, "journal gc --apply") : null;
+            if (r.GetValue(apply) && poolLock is null)
+            {
+                return 1;
+            }
             var inventory = Inventory(r, dataDir, poolDir);
             var now = DateTimeOffset.UtcNow;
             var age = TimeSpan.FromSeconds(r.GetValue(grace));
@@ -110,11 +117,11 @@ internal static class JournalCommand
         return command;
     }
 
-    private static Command Backup(Option<string> dataDir, TextWriter output)
+    private static Command Backup(Option<string> dataDir, Option<string> poolDir, TextWriter output)
     {
         var file = new Argument<string>("file") { Description = "Where to write the copy" };
         var command = new Command("backup", "Write a consistent copy of the journal, even while the driver runs") { file };
-        command.SetAction(r => WithJournal(r, dataDir, output, j =>
+        command.SetAction(r => WithJournal(r, dataDir, poolDir, output, j =>
         {
             var destination = Path.GetFullPath(r.GetValue(file)!);
             if (File.Exists(destination))
@@ -134,20 +141,45 @@ internal static class JournalCommand
         "must be 0 or more seconds");
 
     private static PoolInventory Inventory(ParseResult r, Option<string> dataDir, Option<string> poolDir) =>
-        new(new PoolLayout(r.GetValue(poolDir) ?? Path.Combine(r.GetValue(dataDir)!, "pool")));
+        new(Layout(r, dataDir, poolDir));
 
-    /// <summary>Opens the journal of the data directory (never creating one) and runs <paramref name="body"/>.</summary>
-    private static int WithJournal(ParseResult r, Option<string> dataDir, TextWriter output,
+    public static PoolLayout Layout(ParseResult r, Option<string> dataDir, Option<string> poolDir) =>
+        new(r.GetValue(poolDir) ?? Path.Combine(r.GetValue(dataDir)!, "pool"));
+
+    /// <summary>
+    /// Takes the pool's lock for a command that deletes; null (with the reason printed) when a driver or another
+    /// command holds it.
+    /// </summary>
+    public static Core.Host.DirectoryLock? LockPool(ParseResult r, Option<string> dataDir, Option<string> poolDir,
+        TextWriter output, string command)
+    {
+        try
+        {
+            return PoolLock.Acquire(Layout(r, dataDir, poolDir), $"loopvol {command}");
+        }
+        catch (IOException e)
+        {
+            output.WriteLine($"{command} refused: {e.Message}. It deletes, so it needs the pool to itself: stop the " +
+                             "driver first (the read-only commands, and gc --dry-run, work while it serves).");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Opens the journal of the data directory (never creating one, and refusing a missing or empty one while the
+    /// pool holds images, as the driver does) and runs <paramref name="body"/>.
+    /// </summary>
+    private static int WithJournal(ParseResult r, Option<string> dataDir, Option<string> poolDir, TextWriter output,
         Func<Journal.Journal, int> body)
     {
         var path = Path.Combine(r.GetValue(dataDir)!, JournalFile);
-        if (!File.Exists(path))
-        {
-            output.WriteLine($"no journal at {path}");
-            return 1;
-        }
         try
         {
+            if (JournalGuard.EnsureUsable(path, Layout(r, dataDir, poolDir)) == Journal.Model.JournalContents.Missing)
+            {
+                output.WriteLine($"no journal at {path}");
+                return 1;
+            }
             using var journal = Journal.Journal.Open(path);
             return body(journal);
         }

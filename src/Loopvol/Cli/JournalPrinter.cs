@@ -27,12 +27,14 @@ internal static class JournalPrinter
         output.WriteLine($"created:        {r.CreatedAt:u}");
         output.WriteLine($"size:           {Size(r.SizeBytes)}");
         output.WriteLine($"capacity range: required {Size(r.Arguments.RequiredBytes)}, limit {Size(r.Arguments.LimitBytes)}");
-        output.WriteLine($"parameters:     {r.Arguments.CanonicalParameters}");
-        Line(output, "content source", r.Arguments.ContentSource);
-        Line(output, "accessibility", r.Arguments.Accessibility);
-        Line(output, "capabilities", r.Arguments.Capabilities);
-        Line(output, "source volume", r.Arguments.SourceVolume);
+        output.WriteLine($"parameters:     {{{string.Join(", ", r.Arguments.Parameters.Select(p => $"{p.Key}={p.Value}"))}}}");
+        Line(output, "content source", r.Arguments.ContentSource?.ToString());
+        Line(output, "accessibility", r.Arguments.Accessibility?.ToString());
+        Line(output, "capabilities", r.Arguments.Capabilities?.ToString());
+        Line(output, "source volume", r.Arguments.SourceVolume?.ToString());
+        Line(output, "source volumes", r.Arguments.GroupSources is { } sources ? string.Join(", ", sources) : null);
         Line(output, "group", r.Group?.ToString());
+        output.WriteLine($"arguments:      {DefiningArgumentsJson.Serialize(r.Arguments)}");
         if (r.Id.Kind == ObjectKind.Group)
         {
             foreach (var (volume, snapshot) in journal.Members(r.Id))

@@ -21,11 +21,13 @@ public sealed partial class Driver : IAsyncDisposable
     private readonly CallTracker _calls;
     private readonly ILogger _logger;
     private readonly SpaceReserve _reserve;
+    private readonly DirectoryLock _poolLock;
 
-    private Driver(DriverSettings settings, DirectoryLock dataLock, SpaceReserve reserve, Journal.Journal journal,
-        StoragePool pool, GrpcServer server, CallTracker calls, ILogger logger)
+    private Driver(DriverSettings settings, DirectoryLock dataLock, DirectoryLock poolLock, SpaceReserve reserve,
+        Journal.Journal journal, StoragePool pool, GrpcServer server, CallTracker calls, ILogger logger)
     {
         _dataLock = dataLock;
+        _poolLock = poolLock;
         _reserve = reserve;
         _calls = calls;
         _logger = logger;
@@ -43,26 +45,35 @@ public sealed partial class Driver : IAsyncDisposable
 
     public GrpcServer Server { get; }
 
-    /// <summary>Creates the data directory, opens the journal and builds the server, without serving yet.</summary>
+    /// <summary>
+    /// Creates the data directory, locks it and the pool, opens the journal (refusing a missing or empty one over a
+    /// pool that holds images, and a damaged one) and builds the server, without serving yet.
+    /// </summary>
     public static Driver Create(DriverSettings settings, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Directory.CreateDirectory(settings.DataDirectory, DataDirectoryMode);
-        var dataLock = DirectoryLock.Acquire(settings.DataDirectory);
+        var dataLock = DirectoryLock.Acquire(settings.DataDirectory,
+            holder: DirectoryLock.Describe($"loopvol driver, pool {settings.PoolDirectory}"));
+        DirectoryLock? poolLock = null;
         // Before the journal opens: on a full file system, the reserve's blocks are what lets it open.
         var reserve = SpaceReserve.Start(settings.DataDirectory, settings.JournalReserveBytes,
             loggerFactory.CreateLogger("Loopvol.Reserve"));
         Journal.Journal journal;
         try
         {
+            var layout = new PoolLayout(settings.PoolDirectory);
+            poolLock = PoolLock.Acquire(layout, $"loopvol driver, data directory {settings.DataDirectory}");
+            JournalGuard.EnsureUsable(settings.JournalPath, layout);
             journal = Loopvol.Journal.Journal.Open(settings.JournalPath, new Journal.JournalOptions
-        {
+            {
                 Logger = loggerFactory.CreateLogger("Loopvol.Journal"),
                 Faults = settings.Faults,
             });
         }
         catch
         {
+            poolLock?.Dispose();
             reserve.Dispose();
             dataLock.Dispose();
             throw;
@@ -86,6 +97,10 @@ public sealed partial class Driver : IAsyncDisposable
             quiescer.ThawAll();
             GroupsDiscarded(poolLogger, pool.DiscardPartialGroups());
             PoolReconciler.Reconcile(journal, images, poolLogger);
+            if (pool.RecordMissingImageRecords() is > 0 and var recorded)
+            {
+                ImageRecordsWritten(poolLogger, recorded);
+            }
             var identity = new IdentityService(
                 new DriverIdentity(settings.DriverName, DriverIdentity.AssemblyVersion),
                 PluginCapabilities(),
@@ -115,12 +130,13 @@ public sealed partial class Driver : IAsyncDisposable
             var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, node,
                 new GroupControllerService(pool, quiescer), settings.EnableAttach, calls), options,
                 loggerFactory);
-            return new Driver(settings, dataLock, reserve, journal, pool, server, calls,
+            return new Driver(settings, dataLock, poolLock, reserve, journal, pool, server, calls,
                 loggerFactory.CreateLogger("Loopvol.Driver"));
         }
         catch
         {
             journal.Dispose();
+            poolLock.Dispose();
             reserve.Dispose();
             dataLock.Dispose();
             throw;
@@ -145,6 +161,9 @@ public sealed partial class Driver : IAsyncDisposable
 
     [LoggerMessage(3101, LogLevel.Information, "discarded {Count} group snapshot(s) left half made by a crash")]
     private static partial void GroupsDiscarded(ILogger logger, int count);
+
+    [LoggerMessage(3102, LogLevel.Information, "wrote the record of {Count} image(s) that carried none")]
+    private static partial void ImageRecordsWritten(ILogger logger, int count);
 
     [LoggerMessage(3100, LogLevel.Information, "pool {Directory}: copies are {Kind}")]
     private static partial void PoolOpened(ILogger logger, string directory, string kind);
@@ -173,6 +192,7 @@ public sealed partial class Driver : IAsyncDisposable
         _calls.Dispose();
         Journal.Dispose();
         _reserve.Dispose();
+        _poolLock.Dispose();
         _dataLock.Dispose();
     }
 

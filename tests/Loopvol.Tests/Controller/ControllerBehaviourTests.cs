@@ -176,7 +176,7 @@ public sealed class ControllerBehaviourTests(string fsType) : ControllerFixture(
         Assert.That(codes.Distinct(), Is.SubsetOf(new[] { StatusCode.OK, StatusCode.Aborted }));
         Assert.That(ids.Values.Select(v => v.Distinct().Count()), Is.All.EqualTo(1));
         Assert.That(Driver.Driver.Journal.All(), Has.Count.EqualTo(ids.Count));
-        Assert.That(Directory.GetFiles(Driver.Settings.PoolDirectory), Has.Length.EqualTo(ids.Count));
+        Assert.That(Directory.GetFiles(Driver.Settings.PoolDirectory, "*.img"), Has.Length.EqualTo(ids.Count));
     }
 
     private static CreateVolumeRequest WithSource(CreateVolumeRequest request, VolumeContentSource source)

@@ -26,7 +26,7 @@ public sealed class FaultInjectionTests
         (j, ids) => ids.Volume = j.Reserve(ObjectKind.Volume, "pvc-1", JournalFile.Args()).Id,
         (j, ids) => j.MarkCreated(ids.Volume, 1 << 20),
         (j, ids) => ids.Snapshot = j.Reserve(ObjectKind.Snapshot, "snap-1",
-            new DefiningArguments { SourceVolume = ids.Volume.ToString() }).Id,
+            new DefiningArguments { SourceVolume = ids.Volume }).Id,
         (j, ids) => j.MarkCreated(ids.Snapshot, 1 << 20),
         (j, ids) => ids.Group = j.Reserve(ObjectKind.Group, "group-1", new DefiningArguments()).Id,
         (j, ids) => j.AddMembers(ids.Group, new Dictionary<string, string> { [ids.Volume.ToString()] = ids.Snapshot.ToString() }),

@@ -59,12 +59,13 @@ public sealed class ListingTests
     public void List_FiltersBySourceVolumeAndById()
     {
         using var file = new JournalFile();
-        var args = new DefiningArguments { SourceVolume = "vol-a" };
+        var (volumeA, volumeB) = (ObjectId.New(ObjectKind.Volume), ObjectId.New(ObjectKind.Volume));
+        var args = new DefiningArguments { SourceVolume = volumeA };
         var a1 = file.Journal.MarkCreated(file.Journal.Reserve(ObjectKind.Snapshot, "s1", args).Id, 1).Id;
-        file.Journal.MarkCreated(file.Journal.Reserve(ObjectKind.Snapshot, "s2", new DefiningArguments { SourceVolume = "vol-b" }).Id, 1);
+        file.Journal.MarkCreated(file.Journal.Reserve(ObjectKind.Snapshot, "s2", new DefiningArguments { SourceVolume = volumeB }).Id, 1);
         var a3 = file.Journal.MarkCreated(file.Journal.Reserve(ObjectKind.Snapshot, "s3", args).Id, 1).Id;
 
-        var bySource = file.Journal.List(ObjectKind.Snapshot, null, 0, new ListFilter { SourceVolume = "vol-a" });
+        var bySource = file.Journal.List(ObjectKind.Snapshot, null, 0, new ListFilter { SourceVolume = volumeA.ToString() });
         var byId = file.Journal.List(ObjectKind.Snapshot, null, 0, new ListFilter { Id = a3 });
         var none = file.Journal.List(ObjectKind.Snapshot, null, 0, new ListFilter { SourceVolume = "vol-zzz" });
 

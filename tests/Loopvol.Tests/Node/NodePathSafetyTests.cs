@@ -175,7 +175,8 @@ public sealed class NodePathSafetyTests : NodeFixture
     [TestCase("ext4", "bogus_option", "bogus_option")]
     [TestCase("xfs", "data=journal", "data=journal")]
     [TestCase("ext4", "commit=soon", "commit=soon")]
-    [TestCase("ext4", "ro,noatime", "ro,noatime")]
+    [TestCase("ext4", "noatime,bogus", "bogus")]
+    [TestCase("ext4", "", "''")]
     public async Task MountFlagsTheFileSystemDoesNotTake_AreInvalidArguments_NamingTheFlag(string fs, string flag, string named)
     {
         var capability = Mount(fs);

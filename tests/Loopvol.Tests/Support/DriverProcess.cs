@@ -44,6 +44,8 @@ public sealed partial class DriverProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the driver with its data directory (and so its socket) under <paramref name="dataDirectory"/>.</summary>
