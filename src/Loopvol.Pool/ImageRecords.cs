@@ -56,8 +56,22 @@ public static class ImageRecords
         var probe = Path.Combine(directory, $"xattr-probe-{Guid.NewGuid():N}");
         try
         {
-            using var file = File.OpenHandle(probe, FileMode.CreateNew, FileAccess.ReadWrite);
-            ExtendedAttributes.Set(file, AttributeName, "{}"u8, probe);
+            SafeFileHandle file;
+            try
+            {
+                file = File.OpenHandle(probe, FileMode.CreateNew, FileAccess.ReadWrite);
+            }
+            catch (IOException)
+            {
+                // A full file system has no room for the scratch file: ask without writing. A file system without
+                // user attributes refuses to read one too; one with them answers that there is none.
+                ExtendedAttributes.Get(directory, AttributeName);
+                return;
+            }
+            using (file)
+            {
+                ExtendedAttributes.Set(file, AttributeName, "{}"u8, probe);
+            }
         }
         catch (CommandFailedException e) when (e.ExitCode == Errno.EOPNOTSUPP)
         {

@@ -192,6 +192,13 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
     }
 
     /// <summary>Rounds up to a whole block; callers keep sizes within <see cref="PoolOptions.MaxVolumeBytes"/>.</summary>
+    /// <summary>
+    /// Records which Kubernetes objects <paramref name="id"/> was made for (the sidecars' metadata), for operators.
+    /// Repeated: the latest names win. None: no change.
+    /// </summary>
+    public void RecordKubernetesNames(Core.Ids.ObjectId id, IReadOnlyDictionary<string, string> names) =>
+        journal.SetKubernetesNames(id, names);
+
     private static long RoundUp(long bytes) => bytes > PoolOptions.MaxVolumeBytes
         ? throw new OutOfRangeException($"{bytes} bytes is more than {PoolOptions.MaxVolumeBytes}, the largest volume size")
         : (bytes + PoolOptions.BlockSize - 1) / PoolOptions.BlockSize * PoolOptions.BlockSize;

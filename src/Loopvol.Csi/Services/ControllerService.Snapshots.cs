@@ -16,10 +16,11 @@ public sealed partial class ControllerService
     {
         var name = Require.NotEmpty(request.Name, "name");
         var sourceText = Require.NotEmpty(request.SourceVolumeId, "source_volume_id");
-        KubernetesParameters.Split(request.Parameters, KubernetesParameters.Snapshot, [], "CreateSnapshot");
+        var (_, names) = KubernetesParameters.Split(request.Parameters, KubernetesParameters.Snapshot, [], "CreateSnapshot");
         var source = Require.Lookup(sourceText, ObjectKind.Volume)
                      ?? throw new RpcException(StatusCode.NotFound, $"source_volume_id {sourceText} does not exist");
         var snapshot = pool.CreateSnapshot(name, source, context.CancellationToken);
+        pool.RecordKubernetesNames(snapshot.Id, names);
         return Task.FromResult(new CreateSnapshotResponse { Snapshot = ToCsi(snapshot) });
     }
 

@@ -39,7 +39,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         var name = Require.NotEmpty(request.Name, "name");
         Capabilities.Check(request.VolumeCapabilities, "volume_capabilities");
         var (required, limit) = Require.Range(request.CapacityRange);
-        var (parameters, _) = KubernetesParameters.Split(request.Parameters, KubernetesParameters.Volume, [FsTypeParameter], "CreateVolume");
+        var (parameters, names) = KubernetesParameters.Split(request.Parameters, KubernetesParameters.Volume, [FsTypeParameter], "CreateVolume");
         CheckFsType(parameters, request.VolumeCapabilities);
         var source = Source(request.VolumeContentSource);
         NodeTopology.Admit(request.AccessibilityRequirements, options.NodeId);
@@ -55,6 +55,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
             Accessibility = NodeTopology.Canonical(request.AccessibilityRequirements),
             Capabilities = Capabilities.Canonical(request.VolumeCapabilities),
         }, context.CancellationToken);
+        pool.RecordKubernetesNames(volume.Id, names);
         return Task.FromResult(new CreateVolumeResponse { Volume = ToCsi(volume) });
     }
 

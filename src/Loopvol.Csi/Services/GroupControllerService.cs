@@ -26,11 +26,12 @@ public sealed class GroupControllerService(StoragePool pool, IVolumeQuiescer qui
         {
             throw Require.Invalid("source_volume_ids is required");
         }
-        KubernetesParameters.Split(request.Parameters, KubernetesParameters.GroupSnapshot, [], "CreateVolumeGroupSnapshot");
+        var (_, names) = KubernetesParameters.Split(request.Parameters, KubernetesParameters.GroupSnapshot, [], "CreateVolumeGroupSnapshot");
         var volumes = request.SourceVolumeIds.Select(text =>
             Require.Lookup(Require.NotEmpty(text, "source_volume_ids[]"), ObjectKind.Volume)
             ?? throw new RpcException(StatusCode.NotFound, $"source volume {text} does not exist")).ToList();
         var group = pool.CreateGroupSnapshot(name, volumes, quiescer, context.CancellationToken);
+        pool.RecordKubernetesNames(group.Id, names);
         return Task.FromResult(new CreateVolumeGroupSnapshotResponse { GroupSnapshot = ToCsi(group) });
     }
 

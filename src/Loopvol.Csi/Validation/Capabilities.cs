@@ -34,14 +34,10 @@ internal static class Capabilities
         {
             return $"{field}.mount.fs_type '{mount.FsType}' is not supported (ext4 or xfs)";
         }
-        if (capability.Mount is { } m)
+        if (capability.Mount is { VolumeMountGroup.Length: > 0 } m && !uint.TryParse(m.VolumeMountGroup,
+                System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
         {
-            if (m.VolumeMountGroup.Length > 0 && !uint.TryParse(m.VolumeMountGroup, System.Globalization.NumberStyles.None,
-                    System.Globalization.CultureInfo.InvariantCulture, out _))
-            {
-                return $"{field}.mount.volume_mount_group '{m.VolumeMountGroup}' is not a numeric group ID";
-            }
-            return NodeHost.Mounts.MountOptions.Problem(m.FsType, m.MountFlags, $"{field}.mount.mount_flags");
+            return $"{field}.mount.volume_mount_group '{m.VolumeMountGroup}' is not a numeric group ID";
         }
         return null;
     }

@@ -1,3 +1,5 @@
+using Loopvol.Journal.Model;
+
 namespace Loopvol.Csi.Validation;
 
 /// <summary>
@@ -9,18 +11,13 @@ namespace Loopvol.Csi.Validation;
 /// </summary>
 internal static class KubernetesParameters
 {
-    public const string Prefix = "csi.storage.k8s.io/";
+    private const string Prefix = KubernetesNames.Prefix;
 
-    public static readonly IReadOnlyList<string> Volume = [Prefix + "pvc/name", Prefix + "pvc/namespace", Prefix + "pv/name"];
+    public static IReadOnlyList<string> Volume => KubernetesNames.VolumeKeys;
 
-    public static readonly IReadOnlyList<string> Snapshot =
-        [Prefix + "volumesnapshot/name", Prefix + "volumesnapshot/namespace", Prefix + "volumesnapshotcontent/name"];
+    public static IReadOnlyList<string> Snapshot => KubernetesNames.SnapshotKeys;
 
-    public static readonly IReadOnlyList<string> GroupSnapshot =
-    [
-        Prefix + "volumegroupsnapshot/name", Prefix + "volumegroupsnapshot/namespace",
-        Prefix + "volumegroupsnapshotcontent/name",
-    ];
+    public static IReadOnlyList<string> GroupSnapshot => KubernetesNames.GroupKeys;
 
     /// <summary>
     /// Splits request parameters into those that define the object (only <paramref name="known"/> keys) and the

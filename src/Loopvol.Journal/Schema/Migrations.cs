@@ -94,6 +94,9 @@ internal static class Migrations
             ALTER TABLE records DROP COLUMN accessibility;
             ALTER TABLE records DROP COLUMN capabilities;
             """),
+
+        // Version 4: the Kubernetes sidecars' metadata keys move out of the defining arguments into their own table.
+        new Migration(KubernetesNamesMigration.CreateTable, KubernetesNamesMigration.MoveAll),
     ];
 
     public static int CurrentVersion => Steps.Length;

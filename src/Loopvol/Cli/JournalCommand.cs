@@ -34,7 +34,7 @@ internal static class JournalCommand
         command.SetAction(r => WithJournal(r, dataDir, poolDir, output, j =>
         {
             var records = j.All(r.GetValue(kind) is "all" ? null : Enum.Parse<ObjectKind>(r.GetValue(kind)!, true));
-            JournalPrinter.Table(output, records);
+            JournalPrinter.Table(output, j, records);
             return 0;
         }));
         return command;

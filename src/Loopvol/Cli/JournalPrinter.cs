@@ -8,12 +8,15 @@ namespace Loopvol.Cli;
 /// <summary>How the journal commands print records and findings.</summary>
 internal static class JournalPrinter
 {
-    public static void Table(TextWriter output, IReadOnlyList<Reservation> records)
+    public static void Table(TextWriter output, Journal.Journal journal, IReadOnlyList<Reservation> records)
     {
+        var names = journal.AllKubernetesNames();
         output.WriteLine($"{"ID",-42} {"STATE",-9} {"SIZE",14} {"CREATED",-20} NAME");
         foreach (var r in records)
         {
-            output.WriteLine($"{r.Id,-42} {Lower(r.State),-9} {Size(r.SizeBytes),14} {r.CreatedAt:yyyy-MM-dd HH:mm:ss} {r.RequestName}");
+            var kubernetes = names.TryGetValue(r.Id.Uuid, out var n) ? $"  ({KubernetesNames.Describe(n)})" : "";
+            output.WriteLine(
+                $"{r.Id,-42} {Lower(r.State),-9} {Size(r.SizeBytes),14} {r.CreatedAt:yyyy-MM-dd HH:mm:ss} {r.RequestName}{kubernetes}");
         }
         output.WriteLine($"{records.Count} record(s)");
     }
@@ -22,6 +25,7 @@ internal static class JournalPrinter
     {
         output.WriteLine($"id:             {r.Id}");
         output.WriteLine($"request name:   {r.RequestName}");
+        Line(output, "kubernetes", journal.KubernetesNamesOf(r.Id) is { Count: > 0 } names ? KubernetesNames.Describe(names) : null);
         output.WriteLine($"state:          {Lower(r.State)}");
         output.WriteLine($"backend name:   {r.BackendName}");
         output.WriteLine($"created:        {r.CreatedAt:u}");

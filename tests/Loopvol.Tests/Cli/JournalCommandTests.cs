@@ -18,6 +18,7 @@ public sealed class JournalCommandTests
         Assert.That(exit, Is.Zero);
         Assert.That(text, Does.Contain(ids.Healthy.ToString()).And.Contain("pvc-healthy").And.Contain("created"));
         Assert.That(text, Does.Contain("5 record(s)"));
+        Assert.That(text, Does.Contain("pvc-healthy  (PVC shop/data, PV pvc-42)"), "which PVC the volume is for");
     }
 
     [Test]
@@ -30,6 +31,7 @@ public sealed class JournalCommandTests
         var unknown = await RunAsync(data, "journal", "show", "nope");
 
         Assert.That(byName.Text, Does.Contain($"id:             {ids.Healthy}"));
+        Assert.That(byName.Text, Does.Contain("kubernetes:     PVC shop/data, PV pvc-42"));
         Assert.That(byId.Text, Is.EqualTo(byName.Text));
         Assert.That(unknown.Exit, Is.EqualTo(1));
     }
@@ -131,6 +133,11 @@ public sealed class JournalCommandTests
         var args = new DefiningArguments { RequiredBytes = 1 << 20 };
         var healthy = j.MarkCreated(j.Reserve(ObjectKind.Volume, "pvc-healthy", args).Id, 1 << 20).Id;
         File.WriteAllBytes(pool.ImagePath(healthy.ToString()), []);
+        j.SetKubernetesNames(healthy, new Dictionary<string, string>
+        {
+            ["csi.storage.k8s.io/pvc/name"] = "data", ["csi.storage.k8s.io/pvc/namespace"] = "shop",
+            ["csi.storage.k8s.io/pv/name"] = "pvc-42",
+        });
         var stale = j.Reserve(ObjectKind.Volume, "pvc-stale", args).Id;
         var faulty = j.Reserve(ObjectKind.Volume, "pvc-faulty", args).Id;
         j.MarkFaulty(faulty);

@@ -28,6 +28,11 @@ public sealed class KubernetesMetadataTests() : ControllerFixture("xfs")
         var retried = await Call<CreateVolumeResponse>("CreateVolume", again);
 
         Assert.That(retried.Volume.VolumeId, Is.EqualTo(made.Volume.VolumeId));
+        var id = Loopvol.Core.Ids.ObjectId.Parse(made.Volume.VolumeId, Loopvol.Core.Ids.ObjectKind.Volume, "id");
+        var record = Driver.Driver.Journal.Get(id)!;
+        Assert.That(record.Arguments.Parameters, Is.Empty, "the metadata never defines the volume");
+        Assert.That(Loopvol.Journal.Model.KubernetesNames.Describe(Driver.Driver.Journal.KubernetesNamesOf(id)),
+            Is.EqualTo("PVC default/renamed, PV pvc-0c1d2e3f"), "the latest names are recorded for operators");
     }
 
     [TestCase("csi.storage.k8s.io/fstype")]
@@ -63,6 +68,9 @@ public sealed class KubernetesMetadataTests() : ControllerFixture("xfs")
         var made = await Call<CreateSnapshotResponse>("CreateSnapshot", Snapshot("snapcontent-1"));
         var retried = await Call<CreateSnapshotResponse>("CreateSnapshot", Snapshot("snapcontent-other"));
         Assert.That(retried.Snapshot.SnapshotId, Is.EqualTo(made.Snapshot.SnapshotId));
+        Assert.That(Loopvol.Journal.Model.KubernetesNames.Describe(Driver.Driver.Journal.KubernetesNamesOf(
+                Loopvol.Core.Ids.ObjectId.Parse(made.Snapshot.SnapshotId, Loopvol.Core.Ids.ObjectKind.Snapshot, "id"))),
+            Is.EqualTo("VolumeSnapshot default/snap-a, VolumeSnapshotContent snapcontent-other"));
 
         var wrong = Snapshot("c");
         wrong.Parameters.Add("csi.storage.k8s.io/pvc/name", "data");

@@ -130,7 +130,7 @@ public sealed class LegacyRetryTests
         otherTopology.AccessibilityRequirements.Preferred.Clear();
         yield return new TestCaseData(otherTopology, "accessibility").SetName("Differing_Topology_IsAlreadyExists");
         var otherParameters = Caps();
-        otherParameters.Parameters["csi.storage.k8s.io/pvc/name"] = "data-1";
+        otherParameters.Parameters.Remove("fsType"); // The Kubernetes metadata keys never define a volume.
         yield return new TestCaseData(otherParameters, "parameters").SetName("Differing_Parameters_IsAlreadyExists");
         var mount = Block();
         mount.VolumeCapabilities[0] = MountReadOnly();
@@ -150,6 +150,16 @@ public sealed class LegacyRetryTests
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.AlreadyExists));
         Assert.That(error.Status.Detail, Does.Contain(difference));
+    }
+
+    [Test]
+    public void Migration_MovesTheSidecarsMetadataOutOfTheDefiningArguments_AndKeepsIt()
+    {
+        var caps = _driver.Driver.Journal.Get(Loopvol.Core.Ids.ObjectId.Parse(VolumeCaps, Loopvol.Core.Ids.ObjectKind.Volume, "id"))!;
+
+        Assert.That(caps.Arguments.Parameters.Keys, Is.EqualTo(new[] { "fsType" }));
+        Assert.That(_driver.Driver.Journal.KubernetesNamesOf(caps.Id),
+            Is.EquivalentTo(new Dictionary<string, string> { ["csi.storage.k8s.io/pvc/name"] = "data-0" }));
     }
 
     [Test]

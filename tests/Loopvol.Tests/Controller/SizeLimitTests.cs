@@ -42,7 +42,7 @@ public sealed class SizeLimitTests(string fsType) : ControllerFixture(fsType)
         Assert.That(error!.StatusCode, Is.EqualTo(code), error.Status.Detail);
         Assert.That(error.Status.Detail, Does.Contain(field));
         Assert.That(Driver.Driver.Journal.All(), Is.Empty, "nothing may be reserved");
-        Assert.That(Directory.EnumerateFiles(Driver.Settings.PoolDirectory), Is.Empty, "no image may be made");
+        Assert.That(Directory.EnumerateFiles(Driver.Settings.PoolDirectory, "*.img"), Is.Empty, "no image may be made");
     }
 
     [Test]

@@ -115,11 +115,9 @@ public sealed class ImageRecordTests
     public async Task CreateVolume_WhoseRecordWouldNotFitOnItsImage_IsInvalidArgument_BeforeAnythingIsMade()
     {
         await using var driver = await InProcessDriver.StartAsync();
-        var request = new CreateVolumeRequest
-        {
-            Name = "pvc-huge", VolumeCapabilities = { ControllerFixture.Mount() },
-            Parameters = { ["csi.storage.k8s.io/pvc/name"] = new string('x', ImageRecords.MaxBytes) },
-        };
+        var capability = ControllerFixture.Mount();
+        capability.Mount.MountFlags.Add(Enumerable.Range(0, ImageRecords.MaxBytes / 8).Select(i => $"commit={i}"));
+        var request = new CreateVolumeRequest { Name = "pvc-huge", VolumeCapabilities = { capability } };
 
         var error = Assert.ThrowsAsync<RpcException>(() => driver.CallAsync<CreateVolumeResponse>("Controller", "CreateVolume", request));
 
