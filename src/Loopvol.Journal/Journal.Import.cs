@@ -31,6 +31,11 @@ public sealed partial class Journal
                     ("$kind", Columns.Text(record.Id.Kind)), ("$name", record.RequestName),
                     ("$uuid", record.Id.Uuid.ToString("D")));
             }
+            if (record.Kubernetes.Count > 0)
+            {
+                db.Execute("INSERT INTO kubernetes_names (uuid, names) VALUES ($uuid, $names)",
+                    ("$uuid", record.Id.Uuid.ToString("D")), ("$names", Schema.KubernetesNamesMigration.Serialize(record.Kubernetes)));
+            }
         }
         foreach (var group in records.Where(r => r.Id.Kind == ObjectKind.Group && r.Members is not null))
         {

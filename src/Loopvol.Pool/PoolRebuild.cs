@@ -122,5 +122,8 @@ public static class PoolRebuild
     }
 
     private static ImportedRecord Imported(PortableRecord record, long size) =>
-        new(record.Id, record.RequestName, ReservationState.Created, record.CreatedAt, record.Arguments, size);
+        new(record.Id, record.RequestName, ReservationState.Created, record.CreatedAt, record.Arguments, size)
+        {
+            Kubernetes = record.Kubernetes,
+        };
 }

@@ -25,6 +25,7 @@ public sealed partial class StoragePool
     {
         var sources = volumes.Distinct().OrderBy(v => v.ToString(), StringComparer.Ordinal).ToList();
         using var _ = journal.Locks.Acquire([$"group-name:{name}", .. sources.Select(v => v.ToString())]);
+        cancellationToken.ThrowIfCancellationRequested();
         var arguments = new DefiningArguments { GroupSources = sources };
         EnsureMemberRecordFits(name, sources.Count);
         switch (journal.Check(ObjectKind.Group, name, arguments, _ => true))
@@ -86,9 +87,10 @@ public sealed partial class StoragePool
     /// Deletes a group snapshot and all its members. <paramref name="snapshotIds"/> must be exactly its members
     /// (<see cref="InvalidArgumentException"/> otherwise). An unknown group is success. Repeated: success.
     /// </summary>
-    public void DeleteGroupSnapshot(ObjectId id, IReadOnlyCollection<string> snapshotIds)
+    public void DeleteGroupSnapshot(ObjectId id, IReadOnlyCollection<string> snapshotIds, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(id.ToString());
+        cancellationToken.ThrowIfCancellationRequested();
         if (journal.Get(id) is not { } group)
         {
             return;

@@ -17,6 +17,7 @@ public sealed partial class StoragePool
     public SnapshotInfo CreateSnapshot(string name, ObjectId sourceVolume, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire($"snapshot-name:{name}", sourceVolume.ToString());
+        cancellationToken.ThrowIfCancellationRequested();
         var arguments = new DefiningArguments { SourceVolume = sourceVolume };
         EnsureRecordFits(ObjectKind.Snapshot, name, arguments);
         if (Resume(journal.Check(ObjectKind.Snapshot, name, arguments, r => images.Exists(r.BackendName)),
@@ -38,9 +39,10 @@ public sealed partial class StoragePool
     /// Deletes a snapshot. Unknown is success; a member of a group snapshot is
     /// <see cref="PreconditionFailedException"/> (the group is deleted as a whole). Retried: finishes the delete.
     /// </summary>
-    public void DeleteSnapshot(ObjectId id)
+    public void DeleteSnapshot(ObjectId id, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(id.ToString());
+        cancellationToken.ThrowIfCancellationRequested();
         if (journal.Get(id) is not { } record)
         {
             return;

@@ -23,6 +23,7 @@ public sealed partial class StoragePool
             keys.Add(source.Id.ToString());
         }
         using var _ = journal.Locks.Acquire([.. keys]);
+        cancellationToken.ThrowIfCancellationRequested();
         var arguments = new DefiningArguments
         {
             RequiredBytes = request.RequiredBytes,
@@ -60,9 +61,10 @@ public sealed partial class StoragePool
     /// volume still attached to a loop device, or staged on this node, is <see cref="PreconditionFailedException"/>.
     /// Its snapshots are separate images and stay. Retried after a crash at any step: finishes the delete.
     /// </summary>
-    public void DeleteVolume(ObjectId id)
+    public void DeleteVolume(ObjectId id, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(id.ToString());
+        cancellationToken.ThrowIfCancellationRequested();
         if (journal.Get(id) is not { } record)
         {
             return;
@@ -96,7 +98,7 @@ public sealed partial class StoragePool
     /// above <paramref name="limitBytes"/>: <see cref="OutOfRangeException"/>; more than the pool has:
     /// <see cref="ResourceExhaustedException"/>. Fault point: <c>expand-volume.grown</c>.
     /// </summary>
-    public long ExpandVolume(ObjectId id, long requiredBytes, long limitBytes)
+    public long ExpandVolume(ObjectId id, long requiredBytes, long limitBytes, CancellationToken cancellationToken)
     {
         CheckRange(requiredBytes, limitBytes);
         if (limitBytes > 0 && requiredBytes > limitBytes)
@@ -105,6 +107,7 @@ public sealed partial class StoragePool
                 $"capacity_range.required_bytes {requiredBytes} is larger than limit_bytes {limitBytes}");
         }
         using var _ = journal.Locks.Acquire(id.ToString());
+        cancellationToken.ThrowIfCancellationRequested();
         var record = CreatedVolume(id);
         var current = record.SizeBytes ?? 0;
         var size = RoundUp(requiredBytes);

@@ -196,8 +196,23 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
     /// Records which Kubernetes objects <paramref name="id"/> was made for (the sidecars' metadata), for operators.
     /// Repeated: the latest names win. None: no change.
     /// </summary>
-    public void RecordKubernetesNames(Core.Ids.ObjectId id, IReadOnlyDictionary<string, string> names) =>
+    public void RecordKubernetesNames(Core.Ids.ObjectId id, IReadOnlyDictionary<string, string> names)
+    {
+        if (names.Count == 0)
+        {
+            return;
+        }
         journal.SetKubernetesNames(id, names);
+        if (id.Kind != Core.Ids.ObjectKind.Group && journal.Get(id) is { State: ReservationState.Created } record)
+        {
+            // The image carries the names too, so journal rebuild recovers them.
+            var path = images.Layout.ImagePath(record.BackendName);
+            if (ImageRecords.Read(path) is { } carried && !carried.Kubernetes.OrderBy(p => p.Key).SequenceEqual(names.OrderBy(p => p.Key)))
+            {
+                ImageRecords.Write(path, carried with { Kubernetes = names });
+            }
+        }
+    }
 
     private static long RoundUp(long bytes) => bytes > PoolOptions.MaxVolumeBytes
         ? throw new OutOfRangeException($"{bytes} bytes is more than {PoolOptions.MaxVolumeBytes}, the largest volume size")

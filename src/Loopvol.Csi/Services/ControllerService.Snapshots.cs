@@ -29,7 +29,7 @@ public sealed partial class ControllerService
         var text = Require.NotEmpty(request.SnapshotId, "snapshot_id");
         if (Require.Lookup(text, ObjectKind.Snapshot) is { } id)
         {
-            pool.DeleteSnapshot(id);
+            pool.DeleteSnapshot(id, context.CancellationToken);
         }
         return Task.FromResult(new DeleteSnapshotResponse());
     }
@@ -107,7 +107,7 @@ public sealed partial class ControllerService
         var range = Require.Present(request.CapacityRange, "capacity_range");
         var (required, limit) = Require.Range(range);
         var volume = Volume(text);
-        var size = pool.ExpandVolume(volume.Id, required, limit);
+        var size = pool.ExpandVolume(volume.Id, required, limit, context.CancellationToken);
         var block = volume.Capabilities?.AllBlock == true;
         return Task.FromResult(new ControllerExpandVolumeResponse { CapacityBytes = size, NodeExpansionRequired = !block });
     }

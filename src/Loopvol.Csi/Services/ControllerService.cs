@@ -64,7 +64,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         if (Require.Lookup(text, ObjectKind.Volume) is { } id)
         {
-            pool.DeleteVolume(id);
+            pool.DeleteVolume(id, context.CancellationToken);
         }
         return Task.FromResult(new DeleteVolumeResponse());
     }

@@ -40,7 +40,7 @@ public sealed class GroupControllerService(StoragePool pool, IVolumeQuiescer qui
         var text = Require.NotEmpty(request.GroupSnapshotId, "group_snapshot_id");
         if (Require.Lookup(text, ObjectKind.Group) is { } id)
         {
-            pool.DeleteGroupSnapshot(id, [.. request.SnapshotIds]);
+            pool.DeleteGroupSnapshot(id, [.. request.SnapshotIds], context.CancellationToken);
         }
         return Task.FromResult(new DeleteVolumeGroupSnapshotResponse());
     }

@@ -10,6 +10,9 @@ public sealed record ImportedRecord(ObjectId Id, string RequestName, Reservation
     DefiningArguments Arguments, long? SizeBytes)
 {
     public IReadOnlyDictionary<string, string>? Members { get; init; }
+
+    /// <summary>The Kubernetes objects it was made for, when its image said.</summary>
+    public IReadOnlyDictionary<string, string> Kubernetes { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>What a journal file holds, as far as whether it may be replaced goes.</summary>

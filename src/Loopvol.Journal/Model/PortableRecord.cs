@@ -17,6 +17,16 @@ public sealed record PortableRecord(ObjectId Id, string RequestName, DateTimeOff
     /// <summary>For a member of a group snapshot: the group.</summary>
     public PortableGroup? Group { get; init; }
 
+    /// <summary>The Kubernetes objects it was made for (<see cref="KubernetesNames"/>); written only when there are some.</summary>
+    public IReadOnlyDictionary<string, string> Kubernetes { get; init; } = new Dictionary<string, string>();
+
+    public bool Equals(PortableRecord? other) =>
+        other is not null && Id == other.Id && RequestName == other.RequestName && CreatedAt == other.CreatedAt &&
+        Arguments.Equals(other.Arguments) && Equals(Group, other.Group) && Kubernetes.Count == other.Kubernetes.Count &&
+        Kubernetes.All(p => other.Kubernetes.TryGetValue(p.Key, out var v) && v == p.Value);
+
+    public override int GetHashCode() => HashCode.Combine(Id, RequestName, CreatedAt, Group);
+
     /// <summary>Compact JSON with a version field, properties in a fixed order; pinned by a golden test.</summary>
     public string ToJson()
     {
@@ -38,6 +48,15 @@ public sealed record PortableRecord(ObjectId Id, string RequestName, DateTimeOff
                 writer.WriteString("name", group.RequestName);
                 writer.WriteNumber("created_at_ms", group.CreatedAt.ToUnixTimeMilliseconds());
                 writer.WriteNumber("members", group.MemberCount);
+                writer.WriteEndObject();
+            }
+            if (Kubernetes.Count > 0)
+            {
+                writer.WriteStartObject("kubernetes");
+                foreach (var (key, value) in Kubernetes.OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    writer.WriteString(key, value);
+                }
                 writer.WriteEndObject();
             }
             writer.WriteEndObject();
@@ -71,6 +90,14 @@ public sealed record PortableRecord(ObjectId Id, string RequestName, DateTimeOff
                 {
                     Group = new PortableGroup(ReadId(group, ObjectKind.Group), Text(group, "name"), Time(group),
                         group.GetProperty("members").GetInt32()),
+                };
+            }
+            if (root.TryGetProperty("kubernetes", out var kubernetes))
+            {
+                record = record with
+                {
+                    Kubernetes = kubernetes.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "",
+                        StringComparer.Ordinal),
                 };
             }
             return record;

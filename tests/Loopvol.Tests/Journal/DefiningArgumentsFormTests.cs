@@ -75,6 +75,26 @@ public sealed class DefiningArgumentsFormTests
         Assert.That(PortableRecord.Parse(form), Is.EqualTo(member));
     }
 
+    [Test]
+    public void PortableRecord_WithKubernetesNames_IsPinned_AndReadsBack()
+    {
+        var volume = new PortableRecord(VolumeA, "pvc-1", DateTimeOffset.FromUnixTimeMilliseconds(1795377375428), new DefiningArguments())
+        {
+            Kubernetes = new Dictionary<string, string>
+            {
+                ["csi.storage.k8s.io/pvc/namespace"] = "shop", ["csi.storage.k8s.io/pvc/name"] = "data",
+            },
+        };
+        var form =
+            Q("{'v':1,'kind':'volume','id':'vol-511212a5-cdfa-4d91-a074-20279cbc39f7','name':'pvc-1',") +
+            Q("'created_at_ms':1795377375428,'arguments':{'v':1,'parameters':{}},") +
+            Q("'kubernetes':{'csi.storage.k8s.io/pvc/name':'data','csi.storage.k8s.io/pvc/namespace':'shop'}}");
+
+        Assert.That(volume.ToJson(), Is.EqualTo(form));
+        Assert.That(PortableRecord.Parse(form), Is.EqualTo(volume));
+        Assert.That(PortableRecord.Parse(form), Is.Not.EqualTo(volume with { Kubernetes = new Dictionary<string, string>() }));
+    }
+
     [TestCase("{'v':2,'parameters':{}}", "version 2")]
     [TestCase("{'parameters':{}}", "version 0")]
     [TestCase("{'v':1,'parameters':{},'colour':'blue'}", "unknown part 'colour'")]

@@ -107,13 +107,13 @@ public sealed class NoSpaceTests(string fsType)
         if (fsType == "ext4")
         {
             Assert.Throws<OutOfRangeException>(() => pool.CreateVolume(new VolumeRequest { Name = "huge", RequiredBytes = huge }, default));
-            Assert.Throws<OutOfRangeException>(() => pool.ExpandVolume(_source.Id, huge, 0));
+            Assert.Throws<OutOfRangeException>(() => pool.ExpandVolume(_source.Id, huge, 0, CancellationToken.None));
             AssertOnlyTheSource();
             Assert.That(new FileInfo(ImagePath(_source.Id)).Length, Is.EqualTo(64 * MiB), "the image kept its size");
         }
         else
         {
-            Assert.That(pool.ExpandVolume(_source.Id, huge, 0), Is.EqualTo(huge));
+            Assert.That(pool.ExpandVolume(_source.Id, huge, 0, CancellationToken.None), Is.EqualTo(huge));
             Assert.That(new FileInfo(ImagePath(_source.Id)).Length, Is.EqualTo(huge));
         }
     }

@@ -36,8 +36,8 @@ public sealed class SizeArithmeticTests(string fsType) : PoolOnFileSystem(fsType
         Assert.That(Pool.AvailableBytes(), Is.Zero, "what is left is less than a block");
         Assert.Throws<ResourceExhaustedException>(() =>
             Pool.CreateVolume(new VolumeRequest { Name = "one-more", RequiredBytes = 4096 }, default));
-        Assert.Throws<OutOfRangeException>(() => Pool.ExpandVolume(largest.Id, long.MaxValue, 0));
-        Assert.That(Pool.ExpandVolume(largest.Id, PoolOptions.MaxVolumeBytes, 0), Is.EqualTo(PoolOptions.MaxVolumeBytes));
+        Assert.Throws<OutOfRangeException>(() => Pool.ExpandVolume(largest.Id, long.MaxValue, 0, CancellationToken.None));
+        Assert.That(Pool.ExpandVolume(largest.Id, PoolOptions.MaxVolumeBytes, 0, CancellationToken.None), Is.EqualTo(PoolOptions.MaxVolumeBytes));
     }
 
     [Test]
@@ -47,7 +47,7 @@ public sealed class SizeArithmeticTests(string fsType) : PoolOnFileSystem(fsType
         var volume = Pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = 8 * 1024 * 1024 }, default);
         Pool.Journal.UpdateSize(volume.Id, 32 * 1024 * 1024);
 
-        Assert.That(Pool.ExpandVolume(volume.Id, 32 * 1024 * 1024, 0), Is.EqualTo(32 * 1024 * 1024));
+        Assert.That(Pool.ExpandVolume(volume.Id, 32 * 1024 * 1024, 0, CancellationToken.None), Is.EqualTo(32 * 1024 * 1024));
 
         Assert.That(new FileInfo(ImagePath(volume.Id)).Length, Is.EqualTo(32 * 1024 * 1024));
         Assert.That(Pool.ConditionOf(Pool.Journal.Get(volume.Id)!), Is.EqualTo(Condition.Healthy));

@@ -153,9 +153,9 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
         var snapshot = Pool.CreateSnapshot("snap", volume.Id, default);
         var expected = Checksum(snapshot.Id);
 
-        Pool.DeleteVolume(volume.Id);
-        Pool.DeleteVolume(volume.Id);
-        Pool.DeleteVolume(ObjectId.New(ObjectKind.Volume));
+        Pool.DeleteVolume(volume.Id, CancellationToken.None);
+        Pool.DeleteVolume(volume.Id, CancellationToken.None);
+        Pool.DeleteVolume(ObjectId.New(ObjectKind.Volume), CancellationToken.None);
 
         Assert.That(File.Exists(ImagePath(volume.Id)), Is.False);
         Assert.That(Checksum(snapshot.Id), Is.EqualTo(expected));
@@ -169,7 +169,7 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
         var device = (await Processes.RunAsync("losetup", ["--find", "--show", ImagePath(volume.Id)])).Trim();
         try
         {
-            var error = Assert.Throws<PreconditionFailedException>(() => Pool.DeleteVolume(volume.Id));
+            var error = Assert.Throws<PreconditionFailedException>(() => Pool.DeleteVolume(volume.Id, CancellationToken.None));
             Assert.That(error!.Message, Does.Contain(device));
             Assert.That(File.Exists(ImagePath(volume.Id)), Is.True);
         }
@@ -177,7 +177,7 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
         {
             await Processes.RunAsync("losetup", ["-d", device]);
         }
-        Pool.DeleteVolume(volume.Id);
+        Pool.DeleteVolume(volume.Id, CancellationToken.None);
         Assert.That(Pool.GetVolume(volume.Id), Is.Null);
     }
 
@@ -189,7 +189,7 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
         var group = Pool.Journal.Reserve(ObjectKind.Group, "g", new DefiningArguments());
         Pool.Journal.AddMembers(group.Id, new Dictionary<string, string> { [volume.Id.ToString()] = snapshot.Id.ToString() });
 
-        Assert.Throws<PreconditionFailedException>(() => Pool.DeleteSnapshot(snapshot.Id));
+        Assert.Throws<PreconditionFailedException>(() => Pool.DeleteSnapshot(snapshot.Id, CancellationToken.None));
     }
 
     [Test]
@@ -197,9 +197,9 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
     {
         var volume = Pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = 8 * MiB }, default);
 
-        Assert.That(Pool.ExpandVolume(volume.Id, 16 * MiB, 0), Is.EqualTo(16 * MiB));
-        Assert.That(Pool.ExpandVolume(volume.Id, 16 * MiB, 0), Is.EqualTo(16 * MiB));
-        Assert.That(Pool.ExpandVolume(volume.Id, 4 * MiB, 0), Is.EqualTo(16 * MiB));
+        Assert.That(Pool.ExpandVolume(volume.Id, 16 * MiB, 0, CancellationToken.None), Is.EqualTo(16 * MiB));
+        Assert.That(Pool.ExpandVolume(volume.Id, 16 * MiB, 0, CancellationToken.None), Is.EqualTo(16 * MiB));
+        Assert.That(Pool.ExpandVolume(volume.Id, 4 * MiB, 0, CancellationToken.None), Is.EqualTo(16 * MiB));
         Assert.That(new FileInfo(ImagePath(volume.Id)).Length, Is.EqualTo(16 * MiB));
         Assert.That(Pool.ConditionOf(Pool.Journal.Get(volume.Id)!), Is.EqualTo(Condition.Healthy));
     }
