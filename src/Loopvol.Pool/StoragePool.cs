@@ -207,10 +207,24 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
         {
             // The image carries the names too, so journal rebuild recovers them.
             var path = images.Layout.ImagePath(record.BackendName);
-            if (ImageRecords.Read(path) is { } carried && !carried.Kubernetes.OrderBy(p => p.Key).SequenceEqual(names.OrderBy(p => p.Key)))
+            if (File.Exists(path) && ReadRecord(path) is { } carried &&
+                !carried.Kubernetes.OrderBy(p => p.Key).SequenceEqual(names.OrderBy(p => p.Key)))
             {
                 ImageRecords.Write(path, carried with { Kubernetes = names });
             }
+        }
+    }
+
+    /// <summary>The record an image carries; null when it carries none or one this code cannot read (left as it is).</summary>
+    private static PortableRecord? ReadRecord(string path)
+    {
+        try
+        {
+            return ImageRecords.Read(path);
+        }
+        catch (FormatException)
+        {
+            return null;
         }
     }
 
