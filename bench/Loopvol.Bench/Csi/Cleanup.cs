@@ -31,7 +31,13 @@ internal sealed class Cleanup
         {
             if (made)
             {
-                await delete(id ?? await create(CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
+                // The cut-off create may still be running on the server, which answers ABORTED (busy) meanwhile.
+                var known = id ?? await WhileBusyAsync(() => create(CancellationToken.None)).ConfigureAwait(false);
+                await WhileBusyAsync(async () =>
+                {
+                    await delete(known).ConfigureAwait(false);
+                    return known;
+                }).ConfigureAwait(false);
             }
         });
         try
@@ -44,6 +50,22 @@ internal sealed class Cleanup
         {
             made = false; // A definite answer (refused, busy, not found…): this call made nothing.
             throw;
+        }
+    }
+
+    /// <summary>Repeats a call that is answered ABORTED or UNAVAILABLE (the object is busy), backing off, for up to about 30 s.</summary>
+    private static async Task<string> WhileBusyAsync(Func<Task<string>> call)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await call().ConfigureAwait(false);
+            }
+            catch (Grpc.RpcException e) when (e.StatusCode is Grpc.StatusCode.Aborted or Grpc.StatusCode.Unavailable && attempt < 40)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 25 << Math.Min(attempt, 6)))).ConfigureAwait(false);
+            }
         }
     }
 
