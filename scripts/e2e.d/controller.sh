@@ -6,8 +6,10 @@ sc e2e-immediate Immediate fsType=ext4
 pvc wffc loopvol 64Mi
 pvc imm e2e-immediate 64Mi
 if bound wffc; then
-  aff=$(k get pv "$(pv_of wffc)" -o jsonpath='{.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].key}={.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}')
-  [ "$aff" = "$TOPO=$NODE" ] && pass "PVC wffc (WaitForFirstConsumer) Bound to $(pv_of wffc), node affinity $aff" || fail "PV of wffc has node affinity '$aff'"
+  term='{.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0]'
+  aff=$(k get pv "$(pv_of wffc)" -o jsonpath="$term.key}=$term.values[0]}")
+  [ "$aff" = "$TOPO=$NODE" ] && pass "PVC wffc (WaitForFirstConsumer) Bound to $(pv_of wffc), node affinity $aff" ||
+    fail "PV of wffc has node affinity '$aff'"
 else fail "PVC wffc (WaitForFirstConsumer) not Bound"; fi
 bound imm && pass "PVC imm (Immediate) Bound to $(pv_of imm)" || fail "PVC imm (Immediate) not Bound"
 
@@ -19,7 +21,9 @@ metadata: {name: snap-wffc}
 spec: {volumeSnapshotClassName: loopvol, source: {persistentVolumeClaimName: wffc}}
 EOF
 if waitjp volumesnapshot/snap-wffc '{.status.readyToUse}' true; then
-  pass "VolumeSnapshot snap-wffc readyToUse (content $(jp volumesnapshot/snap-wffc '{.status.boundVolumeSnapshotContentName}'), managed-by=$(k get volumesnapshotcontent "$(jp volumesnapshot/snap-wffc '{.status.boundVolumeSnapshotContentName}')" -o jsonpath='{.metadata.labels.snapshot\.storage\.kubernetes\.io/managed-by}'))"
+  content=$(jp volumesnapshot/snap-wffc '{.status.boundVolumeSnapshotContentName}')
+  owner=$(k get volumesnapshotcontent "$content" -o jsonpath='{.metadata.labels.snapshot\.storage\.kubernetes\.io/managed-by}')
+  pass "VolumeSnapshot snap-wffc readyToUse (content $content, managed-by=$owner)"
   pvc restored loopvol 64Mi Filesystem "  dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: snap-wffc}"
   bound restored && pass "PVC restored from snap-wffc Bound to $(pv_of restored)" || fail "PVC restored from snap-wffc not Bound"
 else
@@ -75,7 +79,10 @@ if bound g1 g2 g3; then
     vgsc=${vgsc:-$(k get volumegroupsnapshotcontent -o jsonpath='{.items[0].metadata.name}' 2>/dev/null)}
     lab=$(k get volumegroupsnapshotcontent "$vgsc" -o jsonpath='{.metadata.labels}' 2>/dev/null)
     calls=$(grep -c 'CreateVolumeGroupSnapshot' "$RUN/lv-driver.log" || true)
-    KNOWN+=("per-node csi-snapshotter (--node-deployment=true, as the chart runs it): VolumeGroupSnapshot gs-node not readyToUse after 45 s; snapshot-controller made VolumeGroupSnapshotContent ${vgsc:-<none>} with labels '${lab:-none}' (no managed-by=$NODE), so the node's csi-snapshotter never saw it; driver log lines naming CreateVolumeGroupSnapshot: $calls")
+    KNOWN+=("per-node csi-snapshotter (--node-deployment=true, as the chart runs it): VolumeGroupSnapshot gs-node"\
+" not readyToUse after 45 s; snapshot-controller made VolumeGroupSnapshotContent ${vgsc:-<none>} with labels"\
+" '${lab:-none}' (no managed-by=$NODE), so the node's csi-snapshotter never saw it; driver log lines naming"\
+" CreateVolumeGroupSnapshot: $calls")
     if [ "$calls" = 0 ] && ! grep -q managed-by <<<"$lab"; then
       pass "per-node mode: VolumeGroupSnapshot stays not ready, as docs/deploy.md documents (content ${vgsc:-none} has no managed-by label; the driver got no CreateVolumeGroupSnapshot)"
     else

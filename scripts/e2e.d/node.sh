@@ -7,9 +7,13 @@ pvc fs loopvol 64Mi
 pvc blk loopvol 64Mi Block
 sc e2e-xfs WaitForFirstConsumer fsType=xfs
 pvc xfs e2e-xfs 300Mi
-pod fsw fs "echo $TOKEN > /data/token && sync && stat -c \"%n gid=%g mode=%A\" /data /data/token && echo WRITTEN; while true; do date +%s >> /data/beat; sync; sleep 1; done" "" \
+sh_fsw="echo $TOKEN > /data/token && sync && stat -c \"%n gid=%g mode=%A\" /data /data/token && echo WRITTEN;"
+sh_fsw+=" while true; do date +%s >> /data/beat; sync; sleep 1; done"
+sh_blk="echo $TOKEN | dd of=/dev/xvda bs=512 count=1 conv=sync,fsync &&"
+sh_blk+=" dd if=/dev/xvda bs=512 count=1 2>/dev/null | head -n1 && echo WRITTEN && exec sleep 3600"
+pod fsw fs "$sh_fsw" "" \
   "{fsGroup: 2345, runAsUser: 1000, runAsGroup: 1000}"
-pod blk blk "echo $TOKEN | dd of=/dev/xvda bs=512 count=1 conv=sync,fsync && dd if=/dev/xvda bs=512 count=1 2>/dev/null | head -n1 && echo WRITTEN && exec sleep 3600" Block
+pod blk blk "$sh_blk" Block
 pod xfsg xfs 'while true; do echo "SIZE $(df -k /data | tail -n1 | awk "{print \$2}")"; sleep 2; done'
 if running_pod fsw && until_ok 30 log_has fsw WRITTEN; then
   FS_PUB=$KROOT/pods/$(jp pod/fsw '{.metadata.uid}')/volumes/kubernetes.io~csi/$(pv_of fs)/mount
@@ -39,7 +43,9 @@ spec: {volumeSnapshotClassName: loopvol, source: {persistentVolumeClaimName: fs}
 EOF
 if waitjp volumesnapshot/snap-fs '{.status.readyToUse}' true; then
   pvc fs-restored loopvol 64Mi Filesystem "  dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: snap-fs}"
-  pod reader fs-restored 'cat /data/token; if touch /data/new 2>/dev/null; then echo WRITE-ALLOWED; else echo WRITE-REFUSED; fi; grep " /data " /proc/mounts; echo DONE; exec sleep 3600' ro
+  sh_reader='cat /data/token; if touch /data/new 2>/dev/null; then echo WRITE-ALLOWED; else echo WRITE-REFUSED; fi;'
+  sh_reader+=' grep " /data " /proc/mounts; echo DONE; exec sleep 3600'
+  pod reader fs-restored "$sh_reader" ro
   if running_pod reader && until_ok 30 log_has reader DONE; then
     log_has reader "^$TOKEN\$" && pass "pod reader (PVC restored from snap-fs) read the token written by fsw" ||
       fail "pod reader did not read the token: $(podlog reader | tr '\n' '|')"
@@ -108,7 +114,8 @@ no_mounts() { [ "$(vol_mounts)" = 0 ]; }
 until_ok "$TIMEOUT" no_mounts
 m=$(vol_mounts)
 unstaged=$(grep -cE 'UnmountDevice succeeded|UnmapDevice succeeded' "$RUN/kubelet.log" || true)
-[ "$m" = 0 ] && [ "$(pool_loops)" = 0 ] && pass "pods gone: kubelet unpublished and unstaged every volume ($unstaged UnmountDevice/UnmapDevice), no CSI mount and no loop device of the pool left" ||
+[ "$m" = 0 ] && [ "$(pool_loops)" = 0 ] &&
+  pass "pods gone: kubelet unpublished and unstaged every volume ($unstaged UnmountDevice/UnmapDevice), no CSI mount and no loop device of the pool left" ||
   fail "$m CSI mounts and $(pool_loops) pool loop devices left: $(losetup -a | grep -F "$DATA/")"
 left=$(delete_all); DELETED=${left%%|*}; left=${left#*|}
 jl=$(journal list 2>&1)

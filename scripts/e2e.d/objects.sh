@@ -25,7 +25,7 @@ kind: PersistentVolumeClaim
 metadata:
   name: $1
   labels: {${6:-e2e: run}}
-$([ "$mode" = WaitForFirstConsumer ] && printf '  annotations: {volume.kubernetes.io/selected-node: %s}   # what the scheduler sets\n' "$NODE")
+$([ "$mode" = WaitForFirstConsumer ] && printf '  annotations: {volume.kubernetes.io/selected-node: %s}\n' "$NODE")
 spec:
   storageClassName: $2
   accessModes: [ReadWriteOnce]
@@ -63,7 +63,9 @@ EOF
 }
 bound() { # pvc...: waits until each is Bound
   local c ok=0
-  for c in "$@"; do waitjp "pvc/$c" '{.status.phase}' Bound || { echo "pvc/$c not Bound: $(jp "pvc/$c" '{.status.phase}')"; ok=1; }; done
+  for c in "$@"; do
+    waitjp "pvc/$c" '{.status.phase}' Bound || { echo "pvc/$c not Bound: $(jp "pvc/$c" '{.status.phase}')"; ok=1; }
+  done
   return $ok
 }
 pv_of() { jp "pvc/$1" '{.spec.volumeName}'; }
@@ -74,9 +76,13 @@ running_pod() { waitjp "pod/$1" '{.status.phase}' Running; }
 delete_all() { # the test objects, while the driver and the sidecars still run; waits until the driver deleted them.
   # Prints "<number of PVs and contents>|<those still present>".
   local objs=() o
-  for o in $(k get pv -o jsonpath="{range .items[?(@.spec.csi.driver==\"$DRIVER\")]}{.metadata.name}{\" \"}{end}" 2>/dev/null); do objs+=("pv/$o"); done
-  for o in $(k get volumesnapshotcontent -o jsonpath="{range .items[?(@.spec.driver==\"$DRIVER\")]}{.metadata.name}{\" \"}{end}" 2>/dev/null); do objs+=("volumesnapshotcontent/$o"); done
-  for o in $(k get volumegroupsnapshotcontent -o jsonpath="{range .items[?(@.spec.driver==\"$DRIVER\")]}{.metadata.name}{\" \"}{end}" 2>/dev/null); do objs+=("volumegroupsnapshotcontent/$o"); done
+  local kind field
+  for kind in pv volumesnapshotcontent volumegroupsnapshotcontent; do
+    field=spec.driver; [ "$kind" = pv ] && field=spec.csi.driver
+    for o in $(k get "$kind" -o jsonpath="{range .items[?(@.$field==\"$DRIVER\")]}{.metadata.name}{\" \"}{end}" 2>/dev/null); do
+      objs+=("$kind/$o")
+    done
+  done
   kn delete pod --all --wait=false >/dev/null 2>&1
   kn delete volumegroupsnapshot --all --wait=false >/dev/null 2>&1
   kn delete volumesnapshot --all --wait=false >/dev/null 2>&1
