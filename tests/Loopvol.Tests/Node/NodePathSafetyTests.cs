@@ -43,6 +43,24 @@ public sealed class NodePathSafetyTests : NodeFixture
         }
     }
 
+    [TestCase("vol-3f2b4c1d-0000-4000-8000-000000000000", StatusCode.NotFound)]
+    [TestCase("not-ours", StatusCode.InvalidArgument)]
+    public void StageAndPublishOfAVolumeNeverIssued_AreRefused_AfterEveryOtherFieldIsChecked(string id, StatusCode code)
+    {
+        var capability = Mount("ext4");
+        var stage = Assert.ThrowsAsync<RpcException>(() => Node<NodeStageVolumeResponse>("NodeStageVolume",
+            new NodeStageVolumeRequest { VolumeId = id, StagingTargetPath = Staging(), VolumeCapability = capability }));
+        var publish = Assert.ThrowsAsync<RpcException>(() => PublishAsync(id, capability, Target()));
+        var noPath = Assert.ThrowsAsync<RpcException>(() => Node<NodeStageVolumeResponse>("NodeStageVolume",
+            new NodeStageVolumeRequest { VolumeId = id, VolumeCapability = capability }));
+
+        Assert.That(stage!.StatusCode, Is.EqualTo(code), "an ID of ours that names nothing is NOT_FOUND; a malformed one INVALID_ARGUMENT");
+        Assert.That(publish!.StatusCode, Is.EqualTo(code));
+        Assert.That(stage.Status.Detail, Does.Contain("volume_id"));
+        Assert.That(noPath!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
+        Assert.That(Directory.Exists(Staging()), Is.False, "nothing was made for a volume that does not exist");
+    }
+
     [Test]
     public async Task UnpublishAndUnstageOfAnotherVolumesPaths_ChangeNothing()
     {
