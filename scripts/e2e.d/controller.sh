@@ -14,12 +14,7 @@ else fail "PVC wffc (WaitForFirstConsumer) not Bound"; fi
 bound imm && pass "PVC imm (Immediate) Bound to $(pv_of imm)" || fail "PVC imm (Immediate) not Bound"
 
 step "VolumeSnapshot (the chart's VolumeSnapshotClass loopvol) and restore"
-kn apply -f - >/dev/null <<EOF
-apiVersion: snapshot.storage.k8s.io/v1
-kind: VolumeSnapshot
-metadata: {name: snap-wffc}
-spec: {volumeSnapshotClassName: loopvol, source: {persistentVolumeClaimName: wffc}}
-EOF
+snapshot snap-wffc wffc
 if waitjp volumesnapshot/snap-wffc '{.status.readyToUse}' true; then
   content=$(jp volumesnapshot/snap-wffc '{.status.boundVolumeSnapshotContentName}')
   owner=$(k get volumesnapshotcontent "$content" -o jsonpath='{.metadata.labels.snapshot\.storage\.kubernetes\.io/managed-by}')

@@ -35,12 +35,7 @@ else
 fi
 
 step "a pod restored from a VolumeSnapshot reads the data written before it, through a read-only mount"
-kn apply -f - >/dev/null <<EOF
-apiVersion: snapshot.storage.k8s.io/v1
-kind: VolumeSnapshot
-metadata: {name: snap-fs}
-spec: {volumeSnapshotClassName: loopvol, source: {persistentVolumeClaimName: fs}}
-EOF
+snapshot snap-fs fs
 if waitjp volumesnapshot/snap-fs '{.status.readyToUse}' true; then
   pvc fs-restored loopvol 64Mi Filesystem "  dataSource: {apiGroup: snapshot.storage.k8s.io, kind: VolumeSnapshot, name: snap-fs}"
   sh_reader='cat /data/token; if touch /data/new 2>/dev/null; then echo WRITE-ALLOWED; else echo WRITE-REFUSED; fi;'

@@ -34,6 +34,15 @@ spec:
 ${5:-}
 EOF
 }
+snapshot() { # name claim: a VolumeSnapshot of the claim, with the chart's VolumeSnapshotClass (loopvol)
+  kn apply -f - >/dev/null <<EOF
+apiVersion: snapshot.storage.k8s.io/v1
+kind: VolumeSnapshot
+metadata: {name: $1}
+spec: {volumeSnapshotClassName: loopvol, source: {persistentVolumeClaimName: $2}}
+EOF
+}
+
 pod() { # name claim script [Block|ro] [pod securityContext yaml]: a busybox pod on the node (no scheduler here)
   local vol
   case ${4:-} in
