@@ -60,10 +60,13 @@ public sealed partial class StoragePool
     public SnapshotInfo? GetSnapshot(ObjectId id) =>
         journal.Get(id) is { State: ReservationState.Created } record ? SnapshotOf(record) : null;
 
-    public Page<Reservation> ListSnapshots(string? startingToken, int maxEntries, ListFilter filter) =>
-        journal.List(ObjectKind.Snapshot, startingToken, maxEntries, filter);
+    public Page<SnapshotInfo> ListSnapshots(string? startingToken, int maxEntries, ListFilter filter)
+    {
+        var page = journal.List(ObjectKind.Snapshot, startingToken, maxEntries, filter);
+        return new Page<SnapshotInfo>([.. page.Items.Select(SnapshotOf)], page.NextToken);
+    }
 
-    public static SnapshotInfo SnapshotOf(Reservation r) => new(r.Id,
+    private static SnapshotInfo SnapshotOf(Reservation r) => new(r.Id,
         r.Arguments.SourceVolume ?? throw new InvalidOperationException($"snapshot {r.Id} has no source volume"),
         r.SizeBytes ?? 0, r.CreatedAt, r.Group);
 }

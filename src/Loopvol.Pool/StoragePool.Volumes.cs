@@ -144,11 +144,21 @@ public sealed partial class StoragePool
     public VolumeInfo? GetVolume(ObjectId id) =>
         journal.Get(id) is { State: ReservationState.Created } record ? Info(record) : null;
 
-    public Page<Reservation> ListVolumes(string? startingToken, int maxEntries) =>
-        journal.List(ObjectKind.Volume, startingToken, maxEntries);
+    /// <summary>A created volume with its condition and the nodes it is published to; null when there is none.</summary>
+    public VolumeStatus? GetVolumeStatus(ObjectId id) =>
+        journal.Get(id) is { State: ReservationState.Created } record ? StatusOf(record) : null;
+
+    public Page<VolumeStatus> ListVolumes(string? startingToken, int maxEntries)
+    {
+        var page = journal.List(ObjectKind.Volume, startingToken, maxEntries);
+        return new Page<VolumeStatus>([.. page.Items.Select(StatusOf)], page.NextToken);
+    }
+
+    private VolumeStatus StatusOf(Reservation record) =>
+        new(Info(record), ConditionOf(record), journal.ControllerPublications(record.Id.ToString()));
 
     /// <summary>Abnormal when the image is missing or its size disagrees with the record.</summary>
-    public Condition ConditionOf(Reservation record)
+    internal Condition ConditionOf(Reservation record)
     {
         var actual = images.SizeOf(record.BackendName);
         if (actual is null)
@@ -160,7 +170,7 @@ public sealed partial class StoragePool
             : Condition.Healthy;
     }
 
-    public static VolumeInfo Info(Reservation r) => new(r.Id, r.SizeBytes ?? 0,
+    private static VolumeInfo Info(Reservation r) => new(r.Id, r.SizeBytes ?? 0,
         r.Arguments.ContentSource is { } source ? new ContentSource(source) : null, r.Arguments.Parameters,
         r.Arguments.Capabilities, r.CreatedAt);
 

@@ -13,9 +13,10 @@ namespace Loopvol.Pool;
 /// </summary>
 public sealed partial class StoragePool(Journal.Journal journal, ImageStore images, PoolOptions options)
 {
-    private readonly Lock _admission = new();
+    /// <summary>For tests only: the CSI layer asks the pool, never its journal.</summary>
+    internal Journal.Journal Journal => journal;
 
-    public Journal.Journal Journal => journal;
+    private readonly Lock _admission = new();
 
     public ImageStore Images => images;
 

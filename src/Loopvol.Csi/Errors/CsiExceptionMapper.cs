@@ -1,12 +1,13 @@
+using Grpc.Core;
 using Loopvol.Core.Errors;
-using Loopvol.Grpc;
 
 namespace Loopvol.Csi.Errors;
 
 /// <summary>The one table from the domain's typed errors to CSI status codes.</summary>
-public sealed class CsiExceptionMapper : IExceptionMapper
+public static class CsiExceptionMapper
 {
-    public Status? Map(Exception exception) => exception switch
+    /// <summary>The status for <paramref name="exception"/>; null when it is not a domain error (a bug: INTERNAL).</summary>
+    public static Status? Map(Exception exception) => exception switch
     {
         InvalidArgumentException e => new Status(StatusCode.InvalidArgument, e.Message),
         NotFoundException e => new Status(StatusCode.NotFound, e.Message),

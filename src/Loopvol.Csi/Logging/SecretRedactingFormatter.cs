@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
 
 namespace Loopvol.Csi.Logging;
 
@@ -11,7 +10,7 @@ namespace Loopvol.Csi.Logging;
 /// Renders CSI messages as JSON for the debug log with every field the spec marks <c>csi_secret</c> cleared,
 /// saying only how many secret entries were withheld.
 /// </summary>
-public sealed class SecretRedactingFormatter : IMessageFormatter
+public sealed class SecretRedactingFormatter
 {
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(false));
     private static readonly ConcurrentDictionary<MessageDescriptor, bool> MayHoldSecrets = new();

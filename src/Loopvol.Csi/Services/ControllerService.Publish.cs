@@ -1,16 +1,21 @@
+using Grpc.Core;
+using Loopvol.Core.Errors;
 using Loopvol.Core.Ids;
-using Loopvol.Csi.Validation;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Loopvol.Csi.Validation;
 
 namespace Loopvol.Csi.Services;
 
-/// <summary>ControllerPublish/Unpublish: served only with --enable-attach.</summary>
+/// <summary>ControllerPublish/Unpublish: served only with --enable-attach; UNIMPLEMENTED otherwise.</summary>
 public sealed partial class ControllerService
 {
-    public Task<ControllerPublishVolumeResponse> PublishVolumeAsync(ControllerPublishVolumeRequest request,
-        CallContext context)
+    public override Task<ControllerPublishVolumeResponse> ControllerPublishVolume(ControllerPublishVolumeRequest request,
+        ServerCallContext context)
     {
+        if (!options.EnableAttach)
+        {
+            return base.ControllerPublishVolume(request, context);
+        }
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var node = Require.NotEmpty(request.NodeId, "node_id");
         var capability = Require.Present(request.VolumeCapability, "volume_capability");
@@ -21,16 +26,20 @@ public sealed partial class ControllerService
         var volume = Volume(text);
         if (volume.Capabilities is { } made && Capabilities.IsBlock([capability]) != made.AnyBlock)
         {
-            throw new RpcException(StatusCode.AlreadyExists,
+            throw new AlreadyExistsException(
                 $"volume_capability does not match volume {text}, which was made for the other access type");
         }
         pool.PublishVolume(volume.Id, node, options.NodeId, request.Readonly);
         return Task.FromResult(new ControllerPublishVolumeResponse());
     }
 
-    public Task<ControllerUnpublishVolumeResponse> UnpublishVolumeAsync(ControllerUnpublishVolumeRequest request,
-        CallContext context)
+    public override Task<ControllerUnpublishVolumeResponse> ControllerUnpublishVolume(ControllerUnpublishVolumeRequest request,
+        ServerCallContext context)
     {
+        if (!options.EnableAttach)
+        {
+            return base.ControllerUnpublishVolume(request, context);
+        }
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         if (Require.Lookup(text, ObjectKind.Volume) is { } id)
         {

@@ -1,30 +1,29 @@
-using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Loopvol.Core.Errors;
 using Loopvol.Core.Ids;
-using Loopvol.Csi.Validation;
+using Loopvol.Csi.Mapping;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Loopvol.Csi.Validation;
 using Loopvol.Journal;
-using Loopvol.Pool;
-using Loopvol.Pool.Model;
 
 namespace Loopvol.Csi.Services;
 
 /// <summary>Snapshots and listings.</summary>
 public sealed partial class ControllerService
 {
-    public Task<CreateSnapshotResponse> CreateSnapshotAsync(CreateSnapshotRequest request, CallContext context)
+    public override Task<CreateSnapshotResponse> CreateSnapshot(CreateSnapshotRequest request, ServerCallContext context)
     {
         var name = Require.NotEmpty(request.Name, "name");
         var sourceText = Require.NotEmpty(request.SourceVolumeId, "source_volume_id");
         var (_, names) = KubernetesParameters.Split(request.Parameters, KubernetesParameters.Snapshot, [], "CreateSnapshot");
         var source = Require.Lookup(sourceText, ObjectKind.Volume)
-                     ?? throw new RpcException(StatusCode.NotFound, $"source_volume_id {sourceText} does not exist");
+                     ?? throw new NotFoundException($"source_volume_id {sourceText} does not exist");
         var snapshot = pool.CreateSnapshot(name, source, context.CancellationToken);
         pool.RecordKubernetesNames(snapshot.Id, names);
-        return Task.FromResult(new CreateSnapshotResponse { Snapshot = ToCsi(snapshot) });
+        return Task.FromResult(new CreateSnapshotResponse { Snapshot = CsiMessages.Snapshot(snapshot) });
     }
 
-    public Task<DeleteSnapshotResponse> DeleteSnapshotAsync(DeleteSnapshotRequest request, CallContext context)
+    public override Task<DeleteSnapshotResponse> DeleteSnapshot(DeleteSnapshotRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.SnapshotId, "snapshot_id");
         if (Require.Lookup(text, ObjectKind.Snapshot) is { } id)
@@ -34,7 +33,7 @@ public sealed partial class ControllerService
         return Task.FromResult(new DeleteSnapshotResponse());
     }
 
-    public Task<ListSnapshotsResponse> ListSnapshotsAsync(ListSnapshotsRequest request, CallContext context)
+    public override Task<ListSnapshotsResponse> ListSnapshots(ListSnapshotsRequest request, ServerCallContext context)
     {
         var max = MaxEntries(request.MaxEntries);
         var filter = new ListFilter();
@@ -53,33 +52,33 @@ public sealed partial class ControllerService
         var page = pool.ListSnapshots(request.StartingToken, max, filter);
         return Task.FromResult(new ListSnapshotsResponse
         {
-            Entries = { page.Items.Select(r => new ListSnapshotsResponse.Types.Entry { Snapshot = ToCsi(StoragePool.SnapshotOf(r)) }) },
+            Entries = { page.Items.Select(s => new ListSnapshotsResponse.Types.Entry { Snapshot = CsiMessages.Snapshot(s) }) },
             NextToken = page.NextToken,
         });
     }
 
-    public Task<GetSnapshotResponse> GetSnapshotAsync(GetSnapshotRequest request, CallContext context)
+    public override Task<GetSnapshotResponse> GetSnapshot(GetSnapshotRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.SnapshotId, "snapshot_id");
         var snapshot = (Require.Lookup(text, ObjectKind.Snapshot) is { } id ? pool.GetSnapshot(id) : null)
-                       ?? throw new RpcException(StatusCode.NotFound, $"snapshot_id {text} does not exist");
-        return Task.FromResult(new GetSnapshotResponse { Snapshot = ToCsi(snapshot) });
+                       ?? throw new NotFoundException($"snapshot_id {text} does not exist");
+        return Task.FromResult(new GetSnapshotResponse { Snapshot = CsiMessages.Snapshot(snapshot) });
     }
 
-    public Task<ListVolumesResponse> ListVolumesAsync(ListVolumesRequest request, CallContext context)
+    public override Task<ListVolumesResponse> ListVolumes(ListVolumesRequest request, ServerCallContext context)
     {
         var page = pool.ListVolumes(request.StartingToken, MaxEntries(request.MaxEntries));
         return Task.FromResult(new ListVolumesResponse
         {
             Entries =
             {
-                page.Items.Select(r => new ListVolumesResponse.Types.Entry
+                page.Items.Select(v => new ListVolumesResponse.Types.Entry
                 {
-                    Volume = ToCsi(StoragePool.Info(r)),
+                    Volume = CsiMessages.Volume(v.Volume, options.NodeId),
                     Status = new ListVolumesResponse.Types.VolumeStatus
                     {
-                        VolumeCondition = ToCsi(pool.ConditionOf(r)),
-                        PublishedNodeIds = { options.EnableAttach ? pool.Journal.ControllerPublications(r.Id.ToString()) : [] },
+                        VolumeCondition = CsiMessages.Condition(v.Condition),
+                        PublishedNodeIds = { options.EnableAttach ? v.PublishedNodes : [] },
                     },
                 }),
             },
@@ -87,21 +86,23 @@ public sealed partial class ControllerService
         });
     }
 
-    public Task<ControllerGetVolumeResponse> GetVolumeAsync(ControllerGetVolumeRequest request, CallContext context)
+    public override Task<ControllerGetVolumeResponse> ControllerGetVolume(ControllerGetVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
-        var id = Require.Lookup(text, ObjectKind.Volume);
-        var record = (id is { } found ? pool.Journal.Get(found) : null) is { State: Journal.Model.ReservationState.Created } r
-            ? r
-            : throw new RpcException(StatusCode.NotFound, $"volume_id {text} does not exist");
+        var status = (Require.Lookup(text, ObjectKind.Volume) is { } id ? pool.GetVolumeStatus(id) : null)
+                     ?? throw new NotFoundException($"volume_id {text} does not exist");
         return Task.FromResult(new ControllerGetVolumeResponse
         {
-            Volume = ToCsi(StoragePool.Info(record)),
-            Status = new ControllerGetVolumeResponse.Types.VolumeStatus { VolumeCondition = ToCsi(pool.ConditionOf(record)) },
+            Volume = CsiMessages.Volume(status.Volume, options.NodeId),
+            Status = new ControllerGetVolumeResponse.Types.VolumeStatus
+            {
+                VolumeCondition = CsiMessages.Condition(status.Condition),
+                PublishedNodeIds = { options.EnableAttach ? status.PublishedNodes : [] },
+            },
         });
     }
 
-    public Task<ControllerExpandVolumeResponse> ExpandVolumeAsync(ControllerExpandVolumeRequest request, CallContext context)
+    public override Task<ControllerExpandVolumeResponse> ControllerExpandVolume(ControllerExpandVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var range = Require.Present(request.CapacityRange, "capacity_range");
@@ -112,7 +113,7 @@ public sealed partial class ControllerService
         return Task.FromResult(new ControllerExpandVolumeResponse { CapacityBytes = size, NodeExpansionRequired = !block });
     }
 
-    public Task<ControllerModifyVolumeResponse> ModifyVolumeAsync(ControllerModifyVolumeRequest request, CallContext context)
+    public override Task<ControllerModifyVolumeResponse> ControllerModifyVolume(ControllerModifyVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         if (request.MutableParameters.Count > 0)
@@ -126,16 +127,4 @@ public sealed partial class ControllerService
 
     private static int MaxEntries(int max) =>
         max >= 0 ? max : throw Require.Invalid("max_entries must not be negative");
-
-    private static Snapshot ToCsi(SnapshotInfo s) => new()
-    {
-        SnapshotId = s.Id.ToString(),
-        SourceVolumeId = s.SourceVolume.ToString(),
-        SizeBytes = s.SizeBytes,
-        CreationTime = Timestamp.FromDateTimeOffset(s.CreatedAt),
-        ReadyToUse = true,
-        GroupSnapshotId = s.Group?.ToString() ?? "",
-    };
-
-    private static VolumeCondition ToCsi(Condition c) => new() { Abnormal = c.Abnormal, Message = c.Message };
 }

@@ -1,7 +1,9 @@
+using Grpc.Core;
+using Loopvol.Core.Errors;
 using Loopvol.Core.Ids;
-using Loopvol.Csi.Validation;
+using Loopvol.Csi.Mapping;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Loopvol.Csi.Validation;
 using Loopvol.Pool;
 using Loopvol.Pool.Model;
 using Cap = Loopvol.Csi.V1.ControllerServiceCapability.Types.RPC.Types.Type;
@@ -12,12 +14,12 @@ namespace Loopvol.Csi.Services;
 /// The CSI Controller service over the storage pool: it validates each request before any side effect, calls the
 /// pool, and maps the result. Domain errors become status codes in one place (CsiExceptionMapper).
 /// </summary>
-public sealed partial class ControllerService(StoragePool pool, ControllerOptions options)
+public sealed partial class ControllerService(StoragePool pool, ControllerOptions options) : Controller.ControllerBase
 {
-    private const string FsTypeParameter = "fsType";
+    private const string FsTypeParameter = CsiMessages.FsTypeKey;
 
-    public Task<ControllerGetCapabilitiesResponse> GetCapabilitiesAsync(ControllerGetCapabilitiesRequest request,
-        CallContext context)
+    public override Task<ControllerGetCapabilitiesResponse> ControllerGetCapabilities(ControllerGetCapabilitiesRequest request,
+        ServerCallContext context)
     {
         var types = new List<Cap>
         {
@@ -34,7 +36,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         });
     }
 
-    public Task<CreateVolumeResponse> CreateVolumeAsync(CreateVolumeRequest request, CallContext context)
+    public override Task<CreateVolumeResponse> CreateVolume(CreateVolumeRequest request, ServerCallContext context)
     {
         var name = Require.NotEmpty(request.Name, "name");
         Capabilities.Check(request.VolumeCapabilities, "volume_capabilities");
@@ -48,7 +50,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
             Name = name,
             RequiredBytes = required,
             LimitBytes = limit,
-            MinimumBytes = NodeHost.FileSystems.FileSystemTools.MinimumBytes(
+            MinimumBytes = FileSystemSizes.MinimumBytes(
                 parameters.TryGetValue(FsTypeParameter, out var fs) ? fs : Capabilities.FsType(request.VolumeCapabilities)),
             Parameters = parameters,
             Source = source,
@@ -56,10 +58,10 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
             Capabilities = Capabilities.Canonical(request.VolumeCapabilities),
         }, context.CancellationToken);
         pool.RecordKubernetesNames(volume.Id, names);
-        return Task.FromResult(new CreateVolumeResponse { Volume = ToCsi(volume) });
+        return Task.FromResult(new CreateVolumeResponse { Volume = CsiMessages.Volume(volume, options.NodeId) });
     }
 
-    public Task<DeleteVolumeResponse> DeleteVolumeAsync(DeleteVolumeRequest request, CallContext context)
+    public override Task<DeleteVolumeResponse> DeleteVolume(DeleteVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         if (Require.Lookup(text, ObjectKind.Volume) is { } id)
@@ -69,8 +71,8 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         return Task.FromResult(new DeleteVolumeResponse());
     }
 
-    public Task<ValidateVolumeCapabilitiesResponse> ValidateVolumeCapabilitiesAsync(
-        ValidateVolumeCapabilitiesRequest request, CallContext context)
+    public override Task<ValidateVolumeCapabilitiesResponse> ValidateVolumeCapabilities(
+        ValidateVolumeCapabilitiesRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         if (request.VolumeCapabilities.Count == 0)
@@ -102,7 +104,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         return Task.FromResult(response);
     }
 
-    public Task<GetCapacityResponse> GetCapacityAsync(GetCapacityRequest request, CallContext context)
+    public override Task<GetCapacityResponse> GetCapacity(GetCapacityRequest request, ServerCallContext context)
     {
         foreach (var (i, capability) in request.VolumeCapabilities.Index())
         {
@@ -121,7 +123,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
 
     private VolumeInfo Volume(string text) =>
         (Require.Lookup(text, ObjectKind.Volume) is { } id ? pool.GetVolume(id) : null)
-        ?? throw new RpcException(StatusCode.NotFound, $"volume_id {text} does not exist");
+        ?? throw new NotFoundException($"volume_id {text} does not exist");
 
     private static ContentSource? Source(VolumeContentSource? source) => source?.TypeCase switch
     {
@@ -129,11 +131,11 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         VolumeContentSource.TypeOneofCase.Snapshot => new ContentSource(
             Require.Lookup(Require.NotEmpty(source.Snapshot.SnapshotId, "volume_content_source.snapshot.snapshot_id"),
                 ObjectKind.Snapshot)
-            ?? throw new RpcException(StatusCode.NotFound, $"snapshot {source.Snapshot.SnapshotId} does not exist")),
+            ?? throw new NotFoundException($"volume_content_source.snapshot.snapshot_id {source.Snapshot.SnapshotId} does not exist")),
         VolumeContentSource.TypeOneofCase.Volume => new ContentSource(
             Require.Lookup(Require.NotEmpty(source.Volume.VolumeId, "volume_content_source.volume.volume_id"),
                 ObjectKind.Volume)
-            ?? throw new RpcException(StatusCode.NotFound, $"volume {source.Volume.VolumeId} does not exist")),
+            ?? throw new NotFoundException($"volume_content_source.volume.volume_id {source.Volume.VolumeId} does not exist")),
         _ => throw Require.Invalid("volume_content_source has an unknown type"),
     };
 
@@ -151,26 +153,5 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
                     $"parameters: {FsTypeParameter} '{fs}' contradicts volume_capabilities mount.fs_type '{asked}'");
             }
         }
-    }
-
-    private Volume ToCsi(VolumeInfo v)
-    {
-        var volume = new Volume
-        {
-            VolumeId = v.Id.ToString(),
-            CapacityBytes = v.CapacityBytes,
-            AccessibleTopology = { NodeTopology.Of(options.NodeId) },
-        };
-        if (v.Source is { } source)
-        {
-            volume.ContentSource = source.Id.Kind == ObjectKind.Snapshot
-                ? new VolumeContentSource { Snapshot = new() { SnapshotId = source.Id.ToString() } }
-                : new VolumeContentSource { Volume = new() { VolumeId = source.Id.ToString() } };
-        }
-        if (v.Parameters.TryGetValue(FsTypeParameter, out var fs))
-        {
-            volume.VolumeContext.Add(FsTypeParameter, fs);
-        }
-        return volume;
     }
 }

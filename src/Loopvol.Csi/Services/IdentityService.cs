@@ -1,22 +1,22 @@
+using Grpc.Core;
 using Loopvol.Core.Health;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
 using Microsoft.Extensions.Logging;
 
 namespace Loopvol.Csi.Services;
 
 /// <summary>The CSI Identity service: who the plugin is, what it offers, and whether it is ready.</summary>
 public sealed partial class IdentityService(DriverIdentity identity, IReadOnlyList<PluginCapability> capabilities,
-    IReadOnlyList<IReadinessCheck> readiness, ILogger<IdentityService> logger)
+    IReadOnlyList<IReadinessCheck> readiness, ILogger<IdentityService> logger) : Identity.IdentityBase
 {
-    public Task<GetPluginInfoResponse> GetPluginInfoAsync(GetPluginInfoRequest request, CallContext context) =>
+    public override Task<GetPluginInfoResponse> GetPluginInfo(GetPluginInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new GetPluginInfoResponse { Name = identity.Name, VendorVersion = identity.VendorVersion });
 
-    public Task<GetPluginCapabilitiesResponse> GetPluginCapabilitiesAsync(GetPluginCapabilitiesRequest request,
-        CallContext context) =>
+    public override Task<GetPluginCapabilitiesResponse> GetPluginCapabilities(GetPluginCapabilitiesRequest request,
+        ServerCallContext context) =>
         Task.FromResult(new GetPluginCapabilitiesResponse { Capabilities = { capabilities } });
 
-    public async Task<ProbeResponse> ProbeAsync(ProbeRequest request, CallContext context)
+    public override async Task<ProbeResponse> Probe(ProbeRequest request, ServerCallContext context)
     {
         foreach (var check in readiness)
         {

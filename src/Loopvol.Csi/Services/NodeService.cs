@@ -1,8 +1,8 @@
+using Grpc.Core;
 using Loopvol.Core.Errors;
 using Loopvol.Core.Ids;
-using Loopvol.Csi.Validation;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Loopvol.Csi.Validation;
 using Loopvol.Journal.Model;
 using Loopvol.NodeHost;
 using Loopvol.NodeHost.Mounts;
@@ -12,11 +12,11 @@ using Mode = Loopvol.Csi.V1.VolumeCapability.Types.AccessMode.Types.Mode;
 namespace Loopvol.Csi.Services;
 
 /// <summary>The CSI Node service over NodeVolumes: validate, call, map.</summary>
-public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
+public sealed class NodeService(NodeVolumes volumes, NodeOptions options) : Node.NodeBase
 {
     private const string DefaultFsType = "ext4";
 
-    public Task<NodeGetCapabilitiesResponse> GetCapabilitiesAsync(NodeGetCapabilitiesRequest request, CallContext context) =>
+    public override Task<NodeGetCapabilitiesResponse> NodeGetCapabilities(NodeGetCapabilitiesRequest request, ServerCallContext context) =>
         Task.FromResult(new NodeGetCapabilitiesResponse
         {
             Capabilities =
@@ -29,7 +29,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
             },
         });
 
-    public Task<NodeGetInfoResponse> GetInfoAsync(NodeGetInfoRequest request, CallContext context) =>
+    public override Task<NodeGetInfoResponse> NodeGetInfo(NodeGetInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new NodeGetInfoResponse
         {
             NodeId = options.NodeId,
@@ -37,7 +37,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
             AccessibleTopology = NodeTopology.Of(options.NodeId),
         });
 
-    public async Task<NodeStageVolumeResponse> StageAsync(NodeStageVolumeRequest request, CallContext context)
+    public override async Task<NodeStageVolumeResponse> NodeStageVolume(NodeStageVolumeRequest request, ServerCallContext context)
     {
         var volume = VolumeId(request.VolumeId);
         var staging = Paths.Clean(request.StagingTargetPath, "staging_target_path");
@@ -56,7 +56,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
         return new NodeStageVolumeResponse();
     }
 
-    public Task<NodeUnstageVolumeResponse> UnstageAsync(NodeUnstageVolumeRequest request, CallContext context)
+    public override Task<NodeUnstageVolumeResponse> NodeUnstageVolume(NodeUnstageVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var staging = Paths.Clean(request.StagingTargetPath, "staging_target_path");
@@ -64,7 +64,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
         return Task.FromResult(new NodeUnstageVolumeResponse());
     }
 
-    public Task<NodePublishVolumeResponse> PublishAsync(NodePublishVolumeRequest request, CallContext context)
+    public override Task<NodePublishVolumeResponse> NodePublishVolume(NodePublishVolumeRequest request, ServerCallContext context)
     {
         var volume = VolumeId(request.VolumeId);
         var staging = Paths.Clean(request.StagingTargetPath, "staging_target_path");
@@ -75,7 +75,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
         return Task.FromResult(new NodePublishVolumeResponse());
     }
 
-    public Task<NodeUnpublishVolumeResponse> UnpublishAsync(NodeUnpublishVolumeRequest request, CallContext context)
+    public override Task<NodeUnpublishVolumeResponse> NodeUnpublishVolume(NodeUnpublishVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var target = Paths.Clean(request.TargetPath, "target_path");
@@ -83,7 +83,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
         return Task.FromResult(new NodeUnpublishVolumeResponse());
     }
 
-    public Task<NodeGetVolumeStatsResponse> GetVolumeStatsAsync(NodeGetVolumeStatsRequest request, CallContext context)
+    public override Task<NodeGetVolumeStatsResponse> NodeGetVolumeStats(NodeGetVolumeStatsRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         // Only compared with the paths the journal recorded, never mounted: any other path is simply not found.
@@ -114,7 +114,7 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options)
         return Task.FromResult(response);
     }
 
-    public async Task<NodeExpandVolumeResponse> ExpandAsync(NodeExpandVolumeRequest request, CallContext context)
+    public override async Task<NodeExpandVolumeResponse> NodeExpandVolume(NodeExpandVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         // Only compared with the paths the journal recorded, never mounted: any other path is simply not found.

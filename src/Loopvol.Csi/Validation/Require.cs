@@ -1,5 +1,5 @@
+using Loopvol.Core.Errors;
 using Loopvol.Core.Ids;
-using Loopvol.Grpc;
 
 namespace Loopvol.Csi.Validation;
 
@@ -13,7 +13,7 @@ internal static class Require
         where T : class =>
         value ?? throw Invalid($"{field} is required");
 
-    public static RpcException Invalid(string message) => new(StatusCode.InvalidArgument, message);
+    public static InvalidArgumentException Invalid(string message) => new(message);
 
     /// <summary>
     /// An ID to look up: null when it is not an ID this driver issues, which means no such object exists. No

@@ -5,9 +5,6 @@ namespace Loopvol.NodeHost.FileSystems;
 /// <summary>Making and growing file systems, through the command wrapper.</summary>
 public static class FileSystemTools
 {
-    /// <summary>The smallest device mkfs makes the file system on (mkfs.xfs refuses less than 300 MB).</summary>
-    public static long MinimumBytes(string fsType) => fsType == "xfs" ? 300L * 1024 * 1024 : 0;
-
     /// <summary>Makes <paramref name="fsType"/> on a blank device, with options that make it fast on a large sparse image.</summary>
     public static Task FormatAsync(string device, string fsType, CancellationToken cancellationToken) => fsType switch
     {

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Loopvol.Csi;
-using Loopvol.Grpc;
+using Loopvol.Csi.Transport;
 using Loopvol.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -69,7 +69,7 @@ public static class LoopvolCommand
         var logFormat = Flags.OneOf("--log-format", "Log as one text line per record, or as JSON", "text",
             ["text", "json"]);
         var maxMessage = Flags.Integer("--max-message-size", "Largest request message accepted, in bytes",
-            GrpcServerOptions.DefaultMaxReceiveMessageSize, 1024, int.MaxValue, "must be at least 1024 bytes");
+            CsiServerOptions.DefaultMaxReceiveMessageSize, 1024, int.MaxValue, "must be at least 1024 bytes");
         var reserve = Flags.Text("--pool-reserve", "Bytes of the pool's file system kept free (suffixes Ki, Mi, Gi, Ti, K, M, G, T)",
             "0", t => Sizes.TryParse(t, out _), "is not a size (e.g. 10Gi)");
         var overcommit = Flags.Text("--overcommit-ratio",
@@ -82,13 +82,17 @@ public static class LoopvolCommand
         };
         var maxVolumes = Flags.Integer("--max-volumes-per-node", "max_volumes_per_node reported by NodeGetInfo (0: no limit)",
             0, 0, 100_000, "must be between 0 and 100000");
+        var reflection = new Option<bool>("--grpc-reflection")
+        {
+            Description = "Serve gRPC server reflection on the endpoint, so grpcurl can list and call the CSI services",
+        };
         var shutdown = Flags.Integer("--shutdown-timeout", "Seconds in-flight calls may run on after SIGTERM", 10, 0,
             3600, "must be between 0 and 3600 seconds");
 
         var root = new RootCommand("loopvol: a CSI driver for node-local volumes on loop devices")
         {
             endpoint, nodeId, driverName, dataDir, poolDir, reserve, overcommit, attach, maxVolumes, logLevel, logFormat,
-            maxMessage, shutdown,
+            maxMessage, shutdown, reflection,
         };
         root.Subcommands.Add(JournalCommand.Create(dataDir, poolDir, output ?? Console.Out));
         root.SetAction((result, cancellationToken) =>
@@ -108,6 +112,7 @@ public static class LoopvolCommand
                 PoolReserveBytes = Sizes.TryParse(result.GetValue(reserve)!, out var bytes) ? bytes : 0,
                 OvercommitRatio = double.Parse(result.GetValue(overcommit)!, System.Globalization.CultureInfo.InvariantCulture),
                 EnableAttach = result.GetValue(attach),
+                EnableReflection = result.GetValue(reflection),
                 MaxVolumesPerNode = result.GetValue(maxVolumes),
                 Faults = KillAtFault.FromEnvironment(),
             };

@@ -2,11 +2,9 @@ using Loopvol.Core.Concurrency;
 using Loopvol.Core.Health;
 using Loopvol.Core.Host;
 using Loopvol.Csi;
-using Loopvol.Csi.Errors;
-using Loopvol.Csi.Logging;
 using Loopvol.Csi.Services;
+using Loopvol.Csi.Transport;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
 using Loopvol.Journal.Health;
 using Loopvol.NodeHost;
 using Loopvol.Pool;
@@ -24,7 +22,7 @@ public sealed partial class Driver : IAsyncDisposable
     private readonly DirectoryLock _poolLock;
 
     private Driver(DriverSettings settings, DirectoryLock dataLock, DirectoryLock poolLock, SpaceReserve reserve,
-        Journal.Journal journal, StoragePool pool, GrpcServer server, CallTracker calls, ILogger logger)
+        Journal.Journal journal, StoragePool pool, CsiServer server, CallTracker calls, ILogger logger)
     {
         _dataLock = dataLock;
         _poolLock = poolLock;
@@ -43,7 +41,7 @@ public sealed partial class Driver : IAsyncDisposable
 
     public Journal.Journal Journal { get; }
 
-    public GrpcServer Server { get; }
+    public CsiServer Server { get; }
 
     /// <summary>
     /// Creates the data directory, locks it and the pool, opens the journal (refusing a missing or empty one over a
@@ -118,18 +116,20 @@ public sealed partial class Driver : IAsyncDisposable
             NodeReconciled(nodeLogger, journal.NodeVolumes().Count, repairs.Count(r => r.Repaired),
                 repairs.Count(r => !r.Repaired));
             var node = new NodeService(nodeVolumes, new NodeOptions(settings.NodeId, settings.MaxVolumesPerNode));
-            var options = new GrpcServerOptions
+            var options = new CsiServerOptions
             {
                 MaxReceiveMessageSize = settings.MaxMessageSize,
                 ShutdownTimeout = settings.ShutdownTimeout,
-                QuietMethods = CsiRegistry.QuietMethods,
-                ExceptionMapper = new CsiExceptionMapper(),
-                MessageFormatter = new SecretRedactingFormatter(),
+                EnableReflection = settings.EnableReflection,
             };
             var calls = new CallTracker();
-            var server = GrpcServer.Create(settings.Endpoint, CsiRegistry.Create(identity, controller, node,
-                new GroupControllerService(pool, quiescer), settings.EnableAttach, calls), options,
-                loggerFactory);
+            var services = new CsiServices(identity)
+            {
+                Controller = controller,
+                Node = node,
+                GroupController = new GroupControllerService(pool, quiescer),
+            };
+            var server = CsiServer.Create(settings.Endpoint, services, options, calls, loggerFactory);
             return new Driver(settings, dataLock, poolLock, reserve, journal, pool, server, calls,
                 loggerFactory.CreateLogger("Loopvol.Driver"));
         }

@@ -1,5 +1,5 @@
 using Loopvol.Core.Faults;
-using Loopvol.Grpc;
+using Loopvol.Csi.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace Loopvol.Hosting;
@@ -54,7 +54,10 @@ public sealed record DriverSettings
 
     public bool JsonLogs { get; init; }
 
-    public int MaxMessageSize { get; init; } = GrpcServerOptions.DefaultMaxReceiveMessageSize;
+    public int MaxMessageSize { get; init; } = CsiServerOptions.DefaultMaxReceiveMessageSize;
 
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Serve gRPC server reflection on the endpoint, for grpcurl.</summary>
+    public bool EnableReflection { get; init; }
 }

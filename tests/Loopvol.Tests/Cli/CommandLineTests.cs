@@ -50,7 +50,7 @@ public sealed class CommandLineTests
 
         Assert.That(seen, Is.EqualTo(new DriverSettings
         {
-            Endpoint = Loopvol.Grpc.GrpcEndpoint.Tcp("127.0.0.1", 7000),
+            Endpoint = Loopvol.Csi.Transport.GrpcEndpoint.Tcp("127.0.0.1", 7000),
             NodeId = "worker-3",
             DriverName = "x.example.org",
             DataDirectory = "/srv/lv",

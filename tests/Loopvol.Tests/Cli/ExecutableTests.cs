@@ -1,6 +1,4 @@
-using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc.Client;
 using Loopvol.Tests.Support;
 
 namespace Loopvol.Tests.Cli;
@@ -16,9 +14,9 @@ public sealed class ExecutableTests
     {
         using var dir = new TempDirectory();
         await using var driver = await DriverProcess.StartAsync(dir.Combine("data"));
-        using (var client = new GrpcClient(driver.Endpoint))
+        using (var client = new CsiClient(driver.Endpoint))
         {
-            var info = await client.UnaryAsync<GetPluginInfoResponse>(CsiServices.Method("Identity", "GetPluginInfo"),
+            var info = await client.UnaryAsync<GetPluginInfoResponse>("Identity", "GetPluginInfo",
                 new GetPluginInfoRequest());
             Assert.That(info.Name, Is.EqualTo("loopvol.csi.dev"));
         }
@@ -42,8 +40,8 @@ public sealed class ExecutableTests
 
         Assert.That(output.ExitCode, Is.EqualTo(1));
         Assert.That(output.Text, Does.Contain("another loopvol process is using the data directory"));
-        using var client = new GrpcClient(first.Endpoint);
-        var probe = await client.UnaryAsync<ProbeResponse>(CsiServices.Method("Identity", "Probe"), new ProbeRequest());
+        using var client = new CsiClient(first.Endpoint);
+        var probe = await client.UnaryAsync<ProbeResponse>("Identity", "Probe", new ProbeRequest());
         Assert.That(probe.Ready, Is.True);
     }
 

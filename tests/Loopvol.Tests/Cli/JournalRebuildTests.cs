@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
-using Loopvol.Grpc.Client;
+using Grpc.Core;
 using Loopvol.Tests.Support;
 
 namespace Loopvol.Tests.Cli;
@@ -36,14 +35,14 @@ public sealed class JournalRebuildTests
         Assert.That((await scenario.RunAsync("journal", "check", "--grace", "0")).Exit, Is.Zero);
 
         await using var driver = await DriverProcess.StartAsync(scenario.Data);
-        using var client = new GrpcClient(driver.Endpoint);
+        using var client = new CsiClient(driver.Endpoint);
         var retry = await PoolScenario.Controller<CreateVolumeResponse>(client, "CreateVolume", PoolScenario.VolumeARequest());
         var restored = await PoolScenario.Controller<CreateVolumeResponse>(client, "CreateVolume",
             PoolScenario.RestoredRequest(scenario.Snapshot));
         var snapshot = await PoolScenario.Controller<CreateSnapshotResponse>(client, "CreateSnapshot",
             new CreateSnapshotRequest { Name = "snap-a", SourceVolumeId = scenario.VolumeA });
         var group = await client.UnaryAsync<CreateVolumeGroupSnapshotResponse>(
-            Loopvol.Csi.CsiServices.Method("GroupController", "CreateVolumeGroupSnapshot"),
+            "GroupController", "CreateVolumeGroupSnapshot",
             new CreateVolumeGroupSnapshotRequest { Name = "group-1", SourceVolumeIds = { scenario.VolumeA, scenario.VolumeB } });
         var other = PoolScenario.VolumeARequest();
         other.CapacityRange.RequiredBytes = 32 << 20;

@@ -1,5 +1,4 @@
 using Loopvol.Csi.V1;
-using Loopvol.Grpc.Client;
 using Loopvol.Tests.Support;
 
 namespace Loopvol.Tests.Cli;
@@ -13,7 +12,7 @@ public sealed class PoolLockTests
         using var dir = new TempDirectory();
         var pool = dir.Combine("pool");
         await using var first = await DriverProcess.StartAsync(dir.Combine("data-1"), "--pool-dir", pool);
-        using var client = new GrpcClient(first.Endpoint);
+        using var client = new CsiClient(first.Endpoint);
         var volume = (await PoolScenario.Controller<CreateVolumeResponse>(client, "CreateVolume", PoolScenario.VolumeARequest())).Volume;
 
         var second = await Processes.RunExpectingFailureAsync("dotnet",
@@ -24,7 +23,7 @@ public sealed class PoolLockTests
         Assert.That(second.Text, Does.Contain($"pid {first.ProcessId} (loopvol driver, data directory {dir.Combine("data-1")})"));
         Assert.That(File.Exists(Path.Combine(pool, volume.VolumeId + ".img")), Is.True);
         Assert.That(File.Exists(dir.Combine("data-2", "journal.db")), Is.False, "the refused driver made no journal");
-        var probe = await client.UnaryAsync<ProbeResponse>(Loopvol.Csi.CsiServices.Method("Identity", "Probe"), new ProbeRequest());
+        var probe = await client.UnaryAsync<ProbeResponse>("Identity", "Probe", new ProbeRequest());
         Assert.That(probe.Ready, Is.True);
     }
 

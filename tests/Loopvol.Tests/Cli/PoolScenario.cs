@@ -1,8 +1,6 @@
 using Google.Protobuf;
 using Loopvol.Cli;
-using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc.Client;
 using Loopvol.Journal.Model;
 using Loopvol.Tests.Controller;
 using Loopvol.Tests.Support;
@@ -56,7 +54,7 @@ public sealed class PoolScenario : IDisposable
     public async Task PopulateAsync()
     {
         await using var driver = await DriverProcess.StartAsync(Data);
-        using var client = new GrpcClient(driver.Endpoint);
+        using var client = new CsiClient(driver.Endpoint);
         VolumeA = (await Controller<CreateVolumeResponse>(client, "CreateVolume", VolumeARequest())).Volume.VolumeId;
         VolumeB = (await Controller<CreateVolumeResponse>(client, "CreateVolume", new CreateVolumeRequest
         {
@@ -75,7 +73,7 @@ public sealed class PoolScenario : IDisposable
             VolumeContentSource = new VolumeContentSource { Volume = new() { VolumeId = VolumeA } },
         })).Volume.VolumeId;
         Group = (await client.UnaryAsync<CreateVolumeGroupSnapshotResponse>(
-            CsiServices.Method("GroupController", "CreateVolumeGroupSnapshot"),
+            "GroupController", "CreateVolumeGroupSnapshot",
             new CreateVolumeGroupSnapshotRequest { Name = "group-1", SourceVolumeIds = { VolumeB, VolumeA } })).GroupSnapshot.GroupSnapshotId;
         var gone = (await Controller<CreateVolumeResponse>(client, "CreateVolume", new CreateVolumeRequest
         {
@@ -109,8 +107,8 @@ public sealed class PoolScenario : IDisposable
     public Task<(int ExitCode, string Text)> StartExpectingRefusalAsync(params string[] extra) =>
         Processes.RunExpectingFailureAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "loopvol.dll"), "--data-dir", Data, .. extra]);
 
-    public static Task<T> Controller<T>(GrpcClient client, string method, IMessage request)
-        where T : class, IMessage<T>, new() => client.UnaryAsync<T>(CsiServices.Method("Controller", method), request);
+    public static Task<T> Controller<T>(CsiClient client, string method, IMessage request)
+        where T : class, IMessage<T>, new() => client.UnaryAsync<T>("Controller", method, request);
 
     public void Dispose() => _dir.Dispose();
 }

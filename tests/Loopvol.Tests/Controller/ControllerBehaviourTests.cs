@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Grpc.Core;
 
 namespace Loopvol.Tests.Controller;
 

@@ -1,5 +1,5 @@
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Grpc.Core;
 using Loopvol.Hosting;
 using Cap = Loopvol.Csi.V1.ControllerServiceCapability.Types.RPC.Types.Type;
 

@@ -1,5 +1,5 @@
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Grpc.Core;
 using Mode = Loopvol.Csi.V1.VolumeCapability.Types.AccessMode.Types.Mode;
 
 namespace Loopvol.Tests.Controller;
@@ -76,7 +76,7 @@ public sealed class ControllerValidationTests(string fsType) : ControllerFixture
     public void MissingRequiredField_IsInvalidArgumentNamingIt(string method, Google.Protobuf.IMessage request, string field)
     {
         var error = Assert.ThrowsAsync<RpcException>(() => Driver.Client.UnaryAsync<Google.Protobuf.WellKnownTypes.Empty>(
-            Loopvol.Csi.CsiServices.Method("Controller", method), request));
+            "Controller", method, request));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
         Assert.That(error.Status.Detail, Does.Contain(field));

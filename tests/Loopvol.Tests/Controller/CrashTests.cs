@@ -1,7 +1,5 @@
-using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
-using Loopvol.Grpc.Client;
+using Grpc.Core;
 using Loopvol.Journal.Maintenance;
 using Loopvol.Pool;
 using Loopvol.Tests.Support;
@@ -79,24 +77,24 @@ public sealed class CrashTests
     private static async Task<string> CreateWithoutCrashAsync(string data)
     {
         await using var clean = await DriverProcess.StartAsync(data);
-        using var client = new GrpcClient(clean.Endpoint);
+        using var client = new CsiClient(clean.Endpoint);
         return (await Create(client, "pvc-1")).Volume.VolumeId;
     }
 
-    private static async Task CrashAsync<T>(string data, string point, Func<GrpcClient, Task<T>> call)
+    private static async Task CrashAsync<T>(string data, string point, Func<CsiClient, Task<T>> call)
     {
         await using var driver = await DriverProcess.StartAsync(data,
             new Dictionary<string, string> { ["LOOPVOL_TEST_CRASH_AT"] = point });
-        using var client = new GrpcClient(driver.Endpoint);
+        using var client = new CsiClient(driver.Endpoint);
         Assert.ThrowsAsync<RpcException>(() => call(client), "the call must die with the driver");
         var exit = await driver.WaitForExitAsync(TimeSpan.FromSeconds(30));
         Assert.That(exit, Is.EqualTo(128 + 9), $"the driver must have been killed at {point}:\n{driver.Output}");
     }
 
-    private static async Task<(T First, T Second)> RetryTwiceAsync<T>(string data, Func<GrpcClient, Task<T>> call)
+    private static async Task<(T First, T Second)> RetryTwiceAsync<T>(string data, Func<CsiClient, Task<T>> call)
     {
         await using var driver = await DriverProcess.StartAsync(data);
-        using var client = new GrpcClient(driver.Endpoint);
+        using var client = new CsiClient(driver.Endpoint);
         var first = await call(client);
         var second = await call(client);
         driver.Signal(15);
@@ -115,19 +113,19 @@ public sealed class CrashTests
         Assert.That(Directory.GetFiles(layout.IncomingDirectory), Is.Empty, "no half-written image may remain");
     }
 
-    private static Task<CreateVolumeResponse> Create(GrpcClient client, string name) =>
-        client.UnaryAsync<CreateVolumeResponse>(CsiServices.Method("Controller", "CreateVolume"), new CreateVolumeRequest
+    private static Task<CreateVolumeResponse> Create(CsiClient client, string name) =>
+        client.UnaryAsync<CreateVolumeResponse>("Controller", "CreateVolume", new CreateVolumeRequest
         {
             Name = name,
             CapacityRange = new CapacityRange { RequiredBytes = 16 * MiB },
             VolumeCapabilities = { ControllerFixture.Mount() },
         });
 
-    private static Task<CreateSnapshotResponse> Snapshot(GrpcClient client, string volume) =>
-        client.UnaryAsync<CreateSnapshotResponse>(CsiServices.Method("Controller", "CreateSnapshot"),
+    private static Task<CreateSnapshotResponse> Snapshot(CsiClient client, string volume) =>
+        client.UnaryAsync<CreateSnapshotResponse>("Controller", "CreateSnapshot",
             new CreateSnapshotRequest { Name = "snap-1", SourceVolumeId = volume });
 
-    private static Task<DeleteVolumeResponse> Delete(GrpcClient client, string volume) =>
-        client.UnaryAsync<DeleteVolumeResponse>(CsiServices.Method("Controller", "DeleteVolume"),
+    private static Task<DeleteVolumeResponse> Delete(CsiClient client, string volume) =>
+        client.UnaryAsync<DeleteVolumeResponse>("Controller", "DeleteVolume",
             new DeleteVolumeRequest { VolumeId = volume });
 }

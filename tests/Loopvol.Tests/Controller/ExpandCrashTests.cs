@@ -1,7 +1,5 @@
-using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
-using Loopvol.Grpc.Client;
+using Grpc.Core;
 using Loopvol.Journal.Maintenance;
 using Loopvol.Pool;
 using Loopvol.Tests.Support;
@@ -28,8 +26,8 @@ public sealed class ExpandCrashTests
         string volume;
         await using (var clean = await DriverProcess.StartAsync(data))
         {
-            using var client = new GrpcClient(clean.Endpoint);
-            volume = (await client.UnaryAsync<CreateVolumeResponse>(CsiServices.Method("Controller", "CreateVolume"),
+            using var client = new CsiClient(clean.Endpoint);
+            volume = (await client.UnaryAsync<CreateVolumeResponse>("Controller", "CreateVolume",
                 new CreateVolumeRequest
                 {
                     Name = "pvc-1", CapacityRange = new CapacityRange { RequiredBytes = 16 * MiB },
@@ -40,7 +38,7 @@ public sealed class ExpandCrashTests
         await using (var crashing = await DriverProcess.StartAsync(data,
                          new Dictionary<string, string> { ["LOOPVOL_TEST_CRASH_AT"] = point }))
         {
-            using var client = new GrpcClient(crashing.Endpoint);
+            using var client = new CsiClient(crashing.Endpoint);
             Assert.ThrowsAsync<RpcException>(() => Expand(client, volume), "the call must die with the driver");
             Assert.That(await crashing.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(128 + 9),
                 $"the driver must have been killed at {point}:\n{crashing.Output}");
@@ -48,10 +46,10 @@ public sealed class ExpandCrashTests
 
         await using (var driver = await DriverProcess.StartAsync(data))
         {
-            using var client = new GrpcClient(driver.Endpoint);
+            using var client = new CsiClient(driver.Endpoint);
             var first = await Expand(client, volume);
             var second = await Expand(client, volume);
-            var got = await client.UnaryAsync<ControllerGetVolumeResponse>(CsiServices.Method("Controller", "ControllerGetVolume"),
+            var got = await client.UnaryAsync<ControllerGetVolumeResponse>("Controller", "ControllerGetVolume",
                 new ControllerGetVolumeRequest { VolumeId = volume });
 
             Assert.That((first.CapacityBytes, second.CapacityBytes, got.Volume.CapacityBytes),
@@ -67,7 +65,7 @@ public sealed class ExpandCrashTests
         Assert.That(JournalAudit.Check(journal, new PoolInventory(layout), DateTimeOffset.UtcNow, TimeSpan.Zero), Is.Empty);
     }
 
-    private static Task<ControllerExpandVolumeResponse> Expand(GrpcClient client, string volume) =>
-        client.UnaryAsync<ControllerExpandVolumeResponse>(CsiServices.Method("Controller", "ControllerExpandVolume"),
+    private static Task<ControllerExpandVolumeResponse> Expand(CsiClient client, string volume) =>
+        client.UnaryAsync<ControllerExpandVolumeResponse>("Controller", "ControllerExpandVolume",
             new ControllerExpandVolumeRequest { VolumeId = volume, CapacityRange = new CapacityRange { RequiredBytes = 48 * MiB } });
 }

@@ -1,5 +1,5 @@
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Grpc.Core;
 
 namespace Loopvol.Tests.Controller;
 

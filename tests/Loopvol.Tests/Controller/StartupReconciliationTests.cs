@@ -54,7 +54,7 @@ public sealed class StartupReconciliationTests
 
         var error = Assert.Throws<IOException>(() => Driver.Create(first.Settings with
         {
-            Endpoint = Loopvol.Grpc.GrpcEndpoint.Unix(Path.Combine(Path.GetTempPath(), $"loopvol-other-{Guid.NewGuid():N}.sock")),
+            Endpoint = Loopvol.Csi.Transport.GrpcEndpoint.Unix(Path.Combine(Path.GetTempPath(), $"loopvol-other-{Guid.NewGuid():N}.sock")),
         }, NullLoggerFactory.Instance));
 
         Assert.That(error!.Message, Does.Contain("another loopvol process"));

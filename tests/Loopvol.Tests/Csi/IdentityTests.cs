@@ -1,6 +1,5 @@
-using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Grpc.Core;
 using Loopvol.Tests.Support;
 
 namespace Loopvol.Tests.Csi;
@@ -67,9 +66,9 @@ public sealed class IdentityTests
 
     /// <summary>Services not built yet, and the attach RPCs that are off unless --enable-attach.</summary>
     private static IEnumerable<TestCaseData> NotYetImplemented() =>
-        CsiServices.All.Where(s => s.Name is not ("Identity" or "Controller" or "Node" or "GroupController"))
+        CsiReflection.Descriptor.Services.Where(s => s.Name is not ("Identity" or "Controller" or "Node" or "GroupController"))
             .SelectMany(s => s.Methods)
-            .Concat(new[] { "ControllerPublishVolume", "ControllerUnpublishVolume" }.Select(m => CsiServices.Method("Controller", m)))
+            .Concat(new[] { "ControllerPublishVolume", "ControllerUnpublishVolume" }.Select(m => CsiClient.Describe("Controller", m)))
             .Select(m => new TestCaseData(m.Service.Name, m.Name).SetName($"{m.Service.Name}_{m.Name}_IsUnimplemented"));
 
     [TestCaseSource(nameof(NotYetImplemented))]
@@ -87,19 +86,17 @@ public sealed class IdentityTests
 
     private static async Task<StatusCode> StatusOfAsync(InProcessDriver driver, string service, string method)
     {
-        var descriptor = CsiServices.Method(service, method);
+        var descriptor = CsiClient.Describe(service, method);
         var request = (Google.Protobuf.IMessage)Activator.CreateInstance(descriptor.InputType.ClrType)!;
         try
         {
             if (descriptor.IsServerStreaming)
             {
-                await foreach (var _ in driver.Client.ServerStreamingAsync<GetPluginInfoResponse>(descriptor, request))
-                {
-                }
+                await driver.Client.ServerStreamingAsync<GetPluginInfoResponse>(service, method, request);
             }
             else
             {
-                await driver.Client.UnaryAsync<Google.Protobuf.WellKnownTypes.Empty>(descriptor, request);
+                await driver.Client.UnaryAsync<Google.Protobuf.WellKnownTypes.Empty>(service, method, request);
             }
             return StatusCode.OK;
         }

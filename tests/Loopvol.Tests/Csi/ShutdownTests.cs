@@ -1,8 +1,5 @@
-using Loopvol.Core.Faults;
-using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
-using Loopvol.Grpc.Client;
+using Grpc.Core;
 using Loopvol.Tests.Controller;
 using Loopvol.Tests.Support;
 
@@ -27,8 +24,8 @@ public sealed class ShutdownTests
             VolumeCapabilities = { ControllerFixture.Mount("ext4") },
         };
 
-        var call = driver.Client.UnaryAsync<CreateVolumeResponse>(CsiServices.Method("Controller", "CreateVolume"), request,
-            new CallOptions { Timeout = TimeSpan.FromMilliseconds(300) });
+        var call = driver.Client.UnaryAsync<CreateVolumeResponse>("Controller", "CreateVolume", request,
+            TimeSpan.FromMilliseconds(300));
         Assert.That(await gate.WaitEnteredAsync(TimeSpan.FromSeconds(10)), Is.True, "the handler reached the gate");
         var error = Assert.ThrowsAsync<RpcException>(() => call);
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.DeadlineExceeded), "the call ended; its handler did not");
@@ -44,25 +41,5 @@ public sealed class ShutdownTests
         var same = await again.CallAsync<CreateVolumeResponse>("Controller", "CreateVolume", request);
         Assert.That(same.Volume.VolumeId, Is.EqualTo(retried.Volume.VolumeId));
         Assert.That(again.Driver.Journal.Verify(), Is.Empty, "the journal is consistent after the handler finished");
-    }
-
-    /// <summary>Holds the handler that reaches <paramref name="point"/> until <see cref="Open"/>.</summary>
-    private sealed class Gate(string point) : IFaultInjector
-    {
-        private readonly ManualResetEventSlim _open = new();
-        private readonly SemaphoreSlim _entered = new(0);
-
-        public Task<bool> WaitEnteredAsync(TimeSpan timeout) => _entered.WaitAsync(timeout);
-
-        public void Open() => _open.Set();
-
-        public void Reached(string at)
-        {
-            if (at == point && !_open.IsSet)
-            {
-                _entered.Release();
-                _open.Wait(TimeSpan.FromSeconds(30));
-            }
-        }
     }
 }

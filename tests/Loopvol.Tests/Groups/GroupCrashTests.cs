@@ -1,6 +1,5 @@
-using Loopvol.Csi;
+using Grpc.Core;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc.Client;
 using Loopvol.NodeHost.Mounts;
 using Loopvol.Tests.Controller;
 using Loopvol.Tests.Support;
@@ -32,14 +31,14 @@ public sealed class GroupCrashTests
         {
             for (var i = 0; i < 2; i++)
             {
-                var volume = (await c.UnaryAsync<CreateVolumeResponse>(CsiServices.Method("Controller", "CreateVolume"),
+                var volume = (await c.UnaryAsync<CreateVolumeResponse>("Controller", "CreateVolume",
                     new CreateVolumeRequest
                     {
                         Name = $"pvc-{i}", CapacityRange = new() { RequiredBytes = 64L << 20 },
                         VolumeCapabilities = { ControllerFixture.Mount("ext4") },
                     })).Volume.VolumeId;
                 Directory.CreateDirectory(staging[i]);
-                await c.UnaryAsync<NodeStageVolumeResponse>(CsiServices.Method("Node", "NodeStageVolume"), new NodeStageVolumeRequest
+                await c.UnaryAsync<NodeStageVolumeResponse>("Node", "NodeStageVolume", new NodeStageVolumeRequest
                 {
                     VolumeId = volume, StagingTargetPath = staging[i], VolumeCapability = ControllerFixture.Mount("ext4"),
                 });
@@ -51,8 +50,8 @@ public sealed class GroupCrashTests
             await using (var crashing = await DriverProcess.StartAsync(data,
                              new Dictionary<string, string> { ["LOOPVOL_TEST_CRASH_AT"] = point }))
             {
-                using var client = new GrpcClient(crashing.Endpoint);
-                Assert.ThrowsAsync<Loopvol.Grpc.RpcException>(() => CreateGroup(client, volumes));
+                using var client = new CsiClient(crashing.Endpoint);
+                Assert.ThrowsAsync<RpcException>(() => CreateGroup(client, volumes));
                 Assert.That(await crashing.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(128 + 9), crashing.Output);
             }
 
@@ -63,7 +62,7 @@ public sealed class GroupCrashTests
                     var write = Task.Run(() => File.WriteAllText(Path.Combine(s, "after-restart"), "thawed"));
                     Assert.That(await Task.WhenAny(write, Task.Delay(5000)), Is.SameAs(write), $"{s} must not stay frozen");
                 }
-                var listed = await c.UnaryAsync<ListSnapshotsResponse>(CsiServices.Method("Controller", "ListSnapshots"),
+                var listed = await c.UnaryAsync<ListSnapshotsResponse>("Controller", "ListSnapshots",
                     new ListSnapshotsRequest());
                 Assert.That(listed.Entries, Is.Empty, "no member of a half-made group survives");
                 var group = await CreateGroup(c, volumes);
@@ -72,7 +71,7 @@ public sealed class GroupCrashTests
                 Assert.That(again.GroupSnapshot.GroupSnapshotId, Is.EqualTo(group.GroupSnapshot.GroupSnapshotId));
                 for (var i = 0; i < 2; i++)
                 {
-                    await c.UnaryAsync<NodeUnstageVolumeResponse>(CsiServices.Method("Node", "NodeUnstageVolume"),
+                    await c.UnaryAsync<NodeUnstageVolumeResponse>("Node", "NodeUnstageVolume",
                         new NodeUnstageVolumeRequest { VolumeId = volumes[i], StagingTargetPath = staging[i] });
                 }
             });
@@ -88,14 +87,14 @@ public sealed class GroupCrashTests
         Assert.That(HostLeaks.Find().Where(l => l.Contains(dir.Path, StringComparison.Ordinal)), Is.Empty);
     }
 
-    private static Task<CreateVolumeGroupSnapshotResponse> CreateGroup(GrpcClient c, IReadOnlyList<string> volumes) =>
-        c.UnaryAsync<CreateVolumeGroupSnapshotResponse>(CsiServices.Method("GroupController", "CreateVolumeGroupSnapshot"),
+    private static Task<CreateVolumeGroupSnapshotResponse> CreateGroup(CsiClient c, IReadOnlyList<string> volumes) =>
+        c.UnaryAsync<CreateVolumeGroupSnapshotResponse>("GroupController", "CreateVolumeGroupSnapshot",
             new CreateVolumeGroupSnapshotRequest { Name = "group-1", SourceVolumeIds = { volumes } });
 
-    private static async Task WithDriverAsync(string data, Func<GrpcClient, Task> body)
+    private static async Task WithDriverAsync(string data, Func<CsiClient, Task> body)
     {
         await using var driver = await DriverProcess.StartAsync(data);
-        using var client = new GrpcClient(driver.Endpoint);
+        using var client = new CsiClient(driver.Endpoint);
         await body(client);
         driver.Signal(15);
         Assert.That(await driver.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.Zero, driver.Output);

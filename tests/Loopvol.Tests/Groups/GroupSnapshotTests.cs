@@ -1,6 +1,6 @@
 using Loopvol.Core.Faults;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Grpc.Core;
 using Loopvol.Tests.Node;
 
 namespace Loopvol.Tests.Groups;

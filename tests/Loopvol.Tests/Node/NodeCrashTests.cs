@@ -1,7 +1,5 @@
-using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
-using Loopvol.Grpc.Client;
+using Grpc.Core;
 using Loopvol.NodeHost.Loop;
 using Loopvol.NodeHost.Mounts;
 using Loopvol.Tests.Controller;
@@ -161,7 +159,7 @@ public sealed class NodeCrashTests
         {
             string id = "";
             await WithDriverAsync(async c => id = (await c.UnaryAsync<CreateVolumeResponse>(
-                CsiServices.Method("Controller", "CreateVolume"), new CreateVolumeRequest
+                "Controller", "CreateVolume", new CreateVolumeRequest
                 {
                     Name = "pvc-1",
                     CapacityRange = new CapacityRange { RequiredBytes = 64L << 20 },
@@ -170,47 +168,47 @@ public sealed class NodeCrashTests
             return id;
         }
 
-        public async Task WithDriverAsync(Func<GrpcClient, Task> body)
+        public async Task WithDriverAsync(Func<CsiClient, Task> body)
         {
             await using var driver = await DriverProcess.StartAsync(Data);
-            using var client = new GrpcClient(driver.Endpoint);
+            using var client = new CsiClient(driver.Endpoint);
             await body(client);
             driver.Signal(15);
             Assert.That(await driver.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.Zero, driver.Output);
         }
 
-        public async Task CrashAsync(string point, Func<GrpcClient, Task> call)
+        public async Task CrashAsync(string point, Func<CsiClient, Task> call)
         {
             await using var driver = await DriverProcess.StartAsync(Data,
                 new Dictionary<string, string> { ["LOOPVOL_TEST_CRASH_AT"] = point });
-            using var client = new GrpcClient(driver.Endpoint);
+            using var client = new CsiClient(driver.Endpoint);
             Assert.ThrowsAsync<RpcException>(() => call(client), "the call must die with the driver");
             Assert.That(await driver.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.EqualTo(128 + 9),
                 $"the driver must have been killed at {point}:\n{driver.Output}");
         }
 
-        public Task Stage(GrpcClient c, string volume)
+        public Task Stage(CsiClient c, string volume)
         {
             Directory.CreateDirectory(Staging);
-            return c.UnaryAsync<NodeStageVolumeResponse>(CsiServices.Method("Node", "NodeStageVolume"), new NodeStageVolumeRequest
+            return c.UnaryAsync<NodeStageVolumeResponse>("Node", "NodeStageVolume", new NodeStageVolumeRequest
             {
                 VolumeId = volume, StagingTargetPath = Staging, VolumeCapability = ControllerFixture.Mount("ext4"),
             });
         }
 
-        public Task Publish(GrpcClient c, string volume) =>
-            c.UnaryAsync<NodePublishVolumeResponse>(CsiServices.Method("Node", "NodePublishVolume"), new NodePublishVolumeRequest
+        public Task Publish(CsiClient c, string volume) =>
+            c.UnaryAsync<NodePublishVolumeResponse>("Node", "NodePublishVolume", new NodePublishVolumeRequest
             {
                 VolumeId = volume, StagingTargetPath = Staging, TargetPath = Target,
                 VolumeCapability = ControllerFixture.Mount("ext4"),
             });
 
         /// <summary>Unpublish and unstage, then prove that nothing is left mounted or attached.</summary>
-        public async Task TeardownAsync(GrpcClient c, string volume)
+        public async Task TeardownAsync(CsiClient c, string volume)
         {
-            await c.UnaryAsync<NodeUnpublishVolumeResponse>(CsiServices.Method("Node", "NodeUnpublishVolume"),
+            await c.UnaryAsync<NodeUnpublishVolumeResponse>("Node", "NodeUnpublishVolume",
                 new NodeUnpublishVolumeRequest { VolumeId = volume, TargetPath = Target });
-            await c.UnaryAsync<NodeUnstageVolumeResponse>(CsiServices.Method("Node", "NodeUnstageVolume"),
+            await c.UnaryAsync<NodeUnstageVolumeResponse>("Node", "NodeUnstageVolume",
                 new NodeUnstageVolumeRequest { VolumeId = volume, StagingTargetPath = Staging });
             Assert.That(MountTable.At(Target), Is.Null);
             Assert.That(MountTable.At(Staging), Is.Null);

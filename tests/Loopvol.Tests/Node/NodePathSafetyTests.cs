@@ -1,5 +1,5 @@
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Grpc.Core;
 using Loopvol.NodeHost.Mounts;
 using Loopvol.Tests.Support;
 

@@ -1,7 +1,5 @@
-using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
-using Loopvol.Grpc.Client;
+using Grpc.Core;
 using Loopvol.Tests.Controller;
 using Loopvol.Tests.Support;
 
@@ -26,7 +24,7 @@ public sealed class SymlinkTests
         File.CreateSymbolicLink(dir.Combine("kubelet", "pods", "target-link"), "/");
         Directory.CreateSymbolicLink(dir.Combine("kubelet", "via"), "/");
         await using var driver = await DriverProcess.StartInPrivateMountNamespaceAsync(dir.Combine("data"));
-        using var client = new GrpcClient(driver.Endpoint);
+        using var client = new CsiClient(driver.Endpoint);
         var volume = await CreateAsync(client);
         var before = await File.ReadAllLinesAsync(driver.MountInfoPath);
 
@@ -64,7 +62,7 @@ public sealed class SymlinkTests
         File.Delete(target);
         Directory.Move(moved, target);
         await UnpublishAsync(client, volume, target);
-        await client.UnaryAsync<NodeUnstageVolumeResponse>(CsiServices.Method("Node", "NodeUnstageVolume"),
+        await client.UnaryAsync<NodeUnstageVolumeResponse>("Node", "NodeUnstageVolume",
             new NodeUnstageVolumeRequest { VolumeId = volume, StagingTargetPath = good });
 
         var after = (await File.ReadAllLinesAsync(driver.MountInfoPath)).Select(MountPoint);
@@ -77,27 +75,27 @@ public sealed class SymlinkTests
 
     private static string MountPoint(string line) => line.Split(' ')[4];
 
-    private static async Task<string> CreateAsync(GrpcClient client) =>
-        (await client.UnaryAsync<CreateVolumeResponse>(CsiServices.Method("Controller", "CreateVolume"), new CreateVolumeRequest
+    private static async Task<string> CreateAsync(CsiClient client) =>
+        (await client.UnaryAsync<CreateVolumeResponse>("Controller", "CreateVolume", new CreateVolumeRequest
         {
             Name = "pvc-links",
             CapacityRange = new CapacityRange { RequiredBytes = 64L << 20 },
             VolumeCapabilities = { Ext4 },
         })).Volume.VolumeId;
 
-    private static Task StageAsync(GrpcClient client, string volume, string staging) =>
-        client.UnaryAsync<NodeStageVolumeResponse>(CsiServices.Method("Node", "NodeStageVolume"), new NodeStageVolumeRequest
+    private static Task StageAsync(CsiClient client, string volume, string staging) =>
+        client.UnaryAsync<NodeStageVolumeResponse>("Node", "NodeStageVolume", new NodeStageVolumeRequest
         {
             VolumeId = volume, StagingTargetPath = staging, VolumeCapability = Ext4,
         });
 
-    private static Task PublishAsync(GrpcClient client, string volume, string staging, string target) =>
-        client.UnaryAsync<NodePublishVolumeResponse>(CsiServices.Method("Node", "NodePublishVolume"), new NodePublishVolumeRequest
+    private static Task PublishAsync(CsiClient client, string volume, string staging, string target) =>
+        client.UnaryAsync<NodePublishVolumeResponse>("Node", "NodePublishVolume", new NodePublishVolumeRequest
         {
             VolumeId = volume, StagingTargetPath = staging, TargetPath = target, VolumeCapability = Ext4,
         });
 
-    private static Task UnpublishAsync(GrpcClient client, string volume, string target) =>
-        client.UnaryAsync<NodeUnpublishVolumeResponse>(CsiServices.Method("Node", "NodeUnpublishVolume"),
+    private static Task UnpublishAsync(CsiClient client, string volume, string target) =>
+        client.UnaryAsync<NodeUnpublishVolumeResponse>("Node", "NodeUnpublishVolume",
             new NodeUnpublishVolumeRequest { VolumeId = volume, TargetPath = target });
 }

@@ -1,7 +1,5 @@
-using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
-using Loopvol.Grpc.Client;
+using Grpc.Core;
 using Loopvol.Journal.Maintenance;
 using Loopvol.NodeHost.Mounts;
 using Loopvol.Pool;
@@ -65,7 +63,7 @@ public sealed class FullPoolTests(string fsType)
         {
             await WithDriverAsync(data, args, async c =>
             {
-                var probe = await c.UnaryAsync<ProbeResponse>(CsiServices.Method("Identity", "Probe"), new ProbeRequest());
+                var probe = await c.UnaryAsync<ProbeResponse>("Identity", "Probe", new ProbeRequest());
                 Assert.That(probe.Ready, Is.True, "a full pool is still ready: it must serve deletes");
 
                 var codes = new Dictionary<string, StatusCode>
@@ -141,10 +139,10 @@ public sealed class FullPoolTests(string fsType)
         Assert.That(JournalAudit.Check(journal, new PoolInventory(layout), DateTimeOffset.UtcNow, TimeSpan.Zero), Is.Empty);
     }
 
-    private static async Task WithDriverAsync(string data, string[] args, Func<GrpcClient, Task> body)
+    private static async Task WithDriverAsync(string data, string[] args, Func<CsiClient, Task> body)
     {
         await using var driver = await DriverProcess.StartAsync(data, args);
-        using var client = new GrpcClient(driver.Endpoint);
+        using var client = new CsiClient(driver.Endpoint);
         await body(client);
         driver.Signal(15);
         Assert.That(await driver.WaitForExitAsync(TimeSpan.FromSeconds(30)), Is.Zero, driver.Output);
@@ -164,7 +162,7 @@ public sealed class FullPoolTests(string fsType)
         }
     }
 
-    private static Task<CreateVolumeResponse> CreateVolume(GrpcClient c, string name, VolumeContentSource? source = null) =>
+    private static Task<CreateVolumeResponse> CreateVolume(CsiClient c, string name, VolumeContentSource? source = null) =>
         Controller<CreateVolumeResponse>(c, "CreateVolume", new CreateVolumeRequest
         {
             Name = name,
@@ -173,12 +171,12 @@ public sealed class FullPoolTests(string fsType)
             VolumeContentSource = source,
         });
 
-    private static Task<CreateSnapshotResponse> CreateSnapshot(GrpcClient c, string name, string volume) =>
+    private static Task<CreateSnapshotResponse> CreateSnapshot(CsiClient c, string name, string volume) =>
         Controller<CreateSnapshotResponse>(c, "CreateSnapshot", new CreateSnapshotRequest { Name = name, SourceVolumeId = volume });
 
-    private static Task<T> Controller<T>(GrpcClient c, string method, Google.Protobuf.IMessage request)
-        where T : class, Google.Protobuf.IMessage<T>, new() => c.UnaryAsync<T>(CsiServices.Method("Controller", method), request);
+    private static Task<T> Controller<T>(CsiClient c, string method, Google.Protobuf.IMessage request)
+        where T : class, Google.Protobuf.IMessage<T>, new() => c.UnaryAsync<T>("Controller", method, request);
 
-    private static Task<T> Node<T>(GrpcClient c, string method, Google.Protobuf.IMessage request)
-        where T : class, Google.Protobuf.IMessage<T>, new() => c.UnaryAsync<T>(CsiServices.Method("Node", method), request);
+    private static Task<T> Node<T>(CsiClient c, string method, Google.Protobuf.IMessage request)
+        where T : class, Google.Protobuf.IMessage<T>, new() => c.UnaryAsync<T>("Node", method, request);
 }

@@ -1,7 +1,8 @@
 using Loopvol.Cli;
 using Loopvol.Core.Ids;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Grpc.Core;
+using Loopvol.Csi.Transport;
 using Loopvol.Hosting;
 using Loopvol.Journal.Model;
 using Loopvol.Pool;

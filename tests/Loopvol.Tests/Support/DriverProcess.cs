@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
-using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
-using Loopvol.Grpc.Client;
+using Grpc.Core;
+using Loopvol.Csi.Transport;
 
 namespace Loopvol.Tests.Support;
 
@@ -124,7 +123,7 @@ public sealed partial class DriverProcess : IAsyncDisposable
     private async Task WaitUntilServingAsync(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        using var client = new GrpcClient(Endpoint);
+        using var client = new CsiClient(Endpoint);
         while (true)
         {
             if (_process.HasExited)
@@ -133,8 +132,7 @@ public sealed partial class DriverProcess : IAsyncDisposable
             }
             try
             {
-                await client.UnaryAsync<ProbeResponse>(CsiServices.Method("Identity", "Probe"), new ProbeRequest(),
-                    new CallOptions { Timeout = TimeSpan.FromSeconds(2) });
+                await client.UnaryAsync<ProbeResponse>("Identity", "Probe", new ProbeRequest(), TimeSpan.FromSeconds(2));
                 return;
             }
             catch (RpcException) when (DateTime.UtcNow < deadline)

@@ -1,6 +1,5 @@
 using Loopvol.Csi;
-using Loopvol.Grpc;
-using Loopvol.Grpc.Client;
+using Loopvol.Csi.Transport;
 using Loopvol.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -25,29 +24,37 @@ public sealed class InProcessDriver : IAsyncDisposable
         };
         Settings = customize?.Invoke(settings) ?? settings;
         Driver = Driver.Create(Settings, _loggers);
-        Client = new GrpcClient(Settings.Endpoint);
+        Client = new CsiClient(Settings.Endpoint);
     }
 
     public DriverSettings Settings { get; }
 
     public Driver Driver { get; }
 
-    public GrpcServer Server => Driver.Server;
+    public CsiServer Server => Driver.Server;
 
-    public GrpcClient Client { get; }
+    public CsiClient Client { get; }
 
     public CapturingLoggerProvider Logs { get; }
 
     public static async Task<InProcessDriver> StartAsync(Func<DriverSettings, DriverSettings>? customize = null)
     {
         var driver = new InProcessDriver(customize);
-        await driver.Server.StartAsync();
+        try
+        {
+            await driver.Server.StartAsync();
+        }
+        catch
+        {
+            await driver.DisposeAsync();
+            throw;
+        }
         return driver;
     }
 
     public Task<TResponse> CallAsync<TResponse>(string service, string method, Google.Protobuf.IMessage request)
         where TResponse : class, Google.Protobuf.IMessage<TResponse>, new() =>
-        Client.UnaryAsync<TResponse>(CsiServices.Method(service, method), request);
+        Client.UnaryAsync<TResponse>(service, method, request);
 
     public async ValueTask DisposeAsync()
     {

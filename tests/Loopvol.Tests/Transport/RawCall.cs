@@ -1,41 +1,48 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Loopvol.Csi.Transport;
 
 namespace Loopvol.Tests.Transport;
 
-/// <summary>A hand-made HTTP/2 request, for what a well-behaved client would never send.</summary>
-public sealed record RawCall(HttpStatusCode HttpStatus, string? GrpcStatus, string? GrpcMessage, int BodyLength,
-    bool StatusInHeaders, HttpResponseHeaders Headers)
+/// <summary>A hand-made HTTP/2 request on the driver's socket, for what a well-behaved gRPC client never sends.</summary>
+public sealed record RawCall(HttpStatusCode HttpStatus, string? GrpcStatus, string? GrpcMessage, HttpResponseHeaders Headers)
 {
-    public static async Task<RawCall> SendAsync(HttpClient http, string path, byte[] body,
-        string contentType = "application/grpc", string method = "POST",
+    public static async Task<RawCall> SendAsync(GrpcEndpoint endpoint, string path, byte[] body,
         IReadOnlyDictionary<string, string>? headers = null)
     {
-        using var request = new HttpRequestMessage(new HttpMethod(method), path)
+        using var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(endpoint.SocketPath!), ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri("http://localhost") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(body),
         };
-        if (method == "POST")
-        {
-            request.Content = new ByteArrayContent(body);
-            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-        }
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/grpc");
+        request.Headers.TryAddWithoutValidation("te", "trailers");
         foreach (var (name, value) in headers ?? new Dictionary<string, string>())
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }
         using var response = await http.SendAsync(request);
-        var content = await response.Content.ReadAsByteArrayAsync();
-        var inHeaders = response.Headers.Contains("grpc-status");
-        var source = inHeaders ? response.Headers : response.TrailingHeaders;
+        _ = await response.Content.ReadAsByteArrayAsync();
+        var source = response.Headers.Contains("grpc-status") ? response.Headers : response.TrailingHeaders;
         return new RawCall(response.StatusCode,
             source.TryGetValues("grpc-status", out var s) ? s.First() : null,
-            source.TryGetValues("grpc-message", out var m) ? m.First() : null,
-            content.Length, inHeaders, response.Headers);
+            source.TryGetValues("grpc-message", out var m) ? Uri.UnescapeDataString(m.First()) : null,
+            response.Headers);
     }
 
-    /// <summary>A frame header: the compressed flag and a big-endian length.</summary>
-    public static byte[] Frame(byte flag, uint length, byte[] payload) =>
-        [flag, (byte)(length >> 24), (byte)(length >> 16), (byte)(length >> 8), (byte)length, .. payload];
+    /// <summary>One gRPC message frame: the compressed flag and a big-endian length, then the payload.</summary>
+    public static byte[] Frame(byte flag, byte[] payload) =>
+        [flag, (byte)(payload.Length >> 24), (byte)(payload.Length >> 16), (byte)(payload.Length >> 8), (byte)payload.Length, .. payload];
 }

@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace Loopvol.Grpc.Internal;
+namespace Loopvol.Core.Native;
 
-/// <summary>The few libc calls the transport needs for its socket file.</summary>
-internal static partial class Native
+/// <summary>What a server needs to manage its Unix socket file: the umask it binds under, and the file's identity.</summary>
+public static partial class SocketFiles
 {
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
@@ -16,6 +16,7 @@ internal static partial class Native
     private const int TypeMask = 0xF000;
     private const int SocketType = 0xC000;
 
+    /// <summary>umask(2): sets the process's file mode creation mask and returns the previous one.</summary>
     [LibraryImport("libc", EntryPoint = "umask")]
     public static partial uint Umask(uint mask);
 

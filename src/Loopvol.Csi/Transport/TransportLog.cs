@@ -1,9 +1,10 @@
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 
-namespace Loopvol.Grpc.Internal;
+namespace Loopvol.Csi.Transport;
 
-/// <summary>Transport log messages; event ids 1000-1099.</summary>
-internal static partial class Log
+/// <summary>Log messages of the CSI server: calls and the socket's life; event ids 1000-1099.</summary>
+internal static partial class TransportLog
 {
     [LoggerMessage(1000, LogLevel.Information, "{Method} answered {Code} in {ElapsedMs:F1} ms{Detail}")]
     public static partial void CallFinished(ILogger logger, string method, StatusCode code, double elapsedMs,
@@ -25,8 +26,8 @@ internal static partial class Log
     [LoggerMessage(1005, LogLevel.Warning, "{Method} kept running after its call ended and then failed")]
     public static partial void AbandonedHandlerFailed(ILogger logger, string method, Exception exception);
 
-    [LoggerMessage(1010, LogLevel.Information, "serving gRPC on {Endpoint}")]
-    public static partial void Listening(ILogger logger, string endpoint);
+    [LoggerMessage(1010, LogLevel.Information, "serving gRPC on {Endpoint}{Reflection}")]
+    public static partial void Listening(ILogger logger, string endpoint, string reflection);
 
     [LoggerMessage(1011, LogLevel.Information, "removed stale socket file {Path}")]
     public static partial void RemovedStaleSocket(ILogger logger, string path);

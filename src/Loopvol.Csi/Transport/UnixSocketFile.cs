@@ -1,7 +1,8 @@
 using System.Net.Sockets;
+using Loopvol.Core.Native;
 using Microsoft.Extensions.Logging;
 
-namespace Loopvol.Grpc.Internal;
+namespace Loopvol.Csi.Transport;
 
 /// <summary>The socket file's life: stale ones are removed, live ones refused, and ours is 0660 from birth.</summary>
 internal static class UnixSocketFile
@@ -19,11 +20,11 @@ internal static class UnixSocketFile
     public static void Prepare(string path, ILogger logger)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        if (!File.Exists(path) && !Native.IsSocket(path))
+        if (!File.Exists(path) && !SocketFiles.IsSocket(path))
         {
             return;
         }
-        if (!Native.IsSocket(path))
+        if (!SocketFiles.IsSocket(path))
         {
             throw new IOException($"refusing to replace {path}: it exists and is not a socket");
         }
@@ -32,7 +33,7 @@ internal static class UnixSocketFile
             throw new IOException($"another process is already serving on {path}");
         }
         File.Delete(path);
-        Log.RemovedStaleSocket(logger, path);
+        TransportLog.RemovedStaleSocket(logger, path);
     }
 
     /// <summary>Removes the socket at <paramref name="path"/> only if it is still the one identified by <paramref name="bound"/>.</summary>
@@ -63,5 +64,5 @@ internal static class UnixSocketFile
 internal readonly record struct SocketIdentity(uint DevMajor, uint DevMinor, ulong Inode)
 {
     public static SocketIdentity? Of(string path) =>
-        Native.Stat(path) is { } st ? new SocketIdentity(st.DevMajor, st.DevMinor, st.Inode) : null;
+        SocketFiles.Stat(path) is { } st ? new SocketIdentity(st.DevMajor, st.DevMinor, st.Inode) : null;
 }

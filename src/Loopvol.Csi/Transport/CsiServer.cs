@@ -1,0 +1,202 @@
+using System.Net;
+using Loopvol.Core.Concurrency;
+using Loopvol.Core.Native;
+using Loopvol.Csi.Services;
+using Loopvol.Csi.Transport.Interceptors;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Loopvol.Csi.Transport;
+
+/// <summary>
+/// The CSI services on Grpc.AspNetCore and Kestrel, HTTP/2 cleartext, on one Unix socket or TCP endpoint. Start
+/// it, and stop it gracefully: stopping refuses new calls, lets in-flight ones finish within
+/// <see cref="CsiServerOptions.ShutdownTimeout"/>, then removes the socket file it made, and no other.
+/// </summary>
+public sealed class CsiServer : IAsyncDisposable
+{
+    private static readonly SemaphoreSlim UmaskGate = new(1, 1);
+    private readonly WebApplication _app;
+    private readonly CsiServerOptions _options;
+    private readonly ILogger _logger;
+    private int _stopped;
+    private SocketIdentity? _bound;
+
+    private CsiServer(WebApplication app, GrpcEndpoint endpoint, CsiServerOptions options, ILogger logger)
+    {
+        _app = app;
+        Endpoint = endpoint;
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>The endpoint served; for TCP port 0, the port actually bound once started.</summary>
+    public GrpcEndpoint Endpoint { get; private set; }
+
+    /// <summary>Builds the server without listening yet. <paramref name="tracker"/> sees every handler at work.</summary>
+    public static CsiServer Create(GrpcEndpoint endpoint, CsiServices services, CsiServerOptions options,
+        CallTracker tracker, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddLogging();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(tracker);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+        builder.Services.AddRouting();
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = options.MaxReceiveMessageSize;
+            grpc.MaxSendMessageSize = null;
+            grpc.EnableDetailedErrors = false;
+            // Unknown services and methods reach UnknownMethods, which names them in its answer.
+            grpc.IgnoreUnknownServices = true;
+            // Outermost first: logging sees the status the mapping decided; tracking wraps the handler itself.
+            grpc.Interceptors.Add<CallLoggingInterceptor>();
+            grpc.Interceptors.Add<ErrorMappingInterceptor>();
+            grpc.Interceptors.Add<CallTrackingInterceptor>();
+        });
+        if (options.EnableReflection)
+        {
+            builder.Services.AddGrpcReflection();
+        }
+        AddServices(builder.Services, services);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
+            Listen(kestrel, endpoint);
+        });
+        var app = builder.Build();
+        app.UseRouting();
+        MapServices(app, services);
+        if (options.EnableReflection)
+        {
+            app.MapGrpcReflectionService();
+        }
+        app.Run(UnknownMethods.AnswerAsync);
+        return new CsiServer(app, endpoint, options, loggerFactory.CreateLogger("Loopvol.Transport"));
+    }
+
+    private static void AddServices(IServiceCollection di, CsiServices services)
+    {
+        di.AddSingleton(services.Identity);
+        if (services.Controller is { } controller)
+        {
+            di.AddSingleton(controller);
+        }
+        if (services.Node is { } node)
+        {
+            di.AddSingleton(node);
+        }
+        if (services.GroupController is { } groups)
+        {
+            di.AddSingleton(groups);
+        }
+    }
+
+    private static void MapServices(WebApplication app, CsiServices services)
+    {
+        app.MapGrpcService<IdentityService>();
+        if (services.Controller is not null)
+        {
+            app.MapGrpcService<ControllerService>();
+        }
+        if (services.Node is not null)
+        {
+            app.MapGrpcService<NodeService>();
+        }
+        if (services.GroupController is not null)
+        {
+            app.MapGrpcService<GroupControllerService>();
+        }
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, GrpcEndpoint endpoint)
+    {
+        if (endpoint.SocketPath is { } path)
+        {
+            kestrel.ListenUnixSocket(path, l => l.Protocols = HttpProtocols.Http2);
+        }
+        else if (IPAddress.TryParse(endpoint.Host, out var address))
+        {
+            kestrel.Listen(address, endpoint.Port, l => l.Protocols = HttpProtocols.Http2);
+        }
+        else
+        {
+            kestrel.ListenLocalhost(endpoint.Port, l => l.Protocols = HttpProtocols.Http2);
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Endpoint.SocketPath is { } path)
+        {
+            UnixSocketFile.Prepare(path, _logger);
+            // The umask is the process's: one server at a time may change it.
+            await UmaskGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var previous = SocketFiles.Umask(UnixSocketFile.BindUmask);
+            try
+            {
+                await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                SocketFiles.Umask(previous);
+                UmaskGate.Release();
+            }
+            File.SetUnixFileMode(path, UnixSocketFile.Mode);
+            _bound = SocketIdentity.Of(path);
+        }
+        else
+        {
+            await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var bound = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?
+                .Addresses.FirstOrDefault();
+            if (bound is not null && Uri.TryCreate(bound, UriKind.Absolute, out var uri))
+            {
+                Endpoint = GrpcEndpoint.Tcp(Endpoint.Host!, uri.Port);
+            }
+        }
+        TransportLog.Listening(_logger, Endpoint.ToString(), _options.EnableReflection ? " (with server reflection)" : "");
+    }
+
+    /// <summary>Stops gracefully; a second call does nothing.</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+        TransportLog.Stopping(_logger, _options.ShutdownTimeout.TotalSeconds);
+        using var timeout = new CancellationTokenSource(_options.ShutdownTimeout);
+        try
+        {
+            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Only the socket this server bound: never one it failed to replace, nor a successor's at the path.
+            if (Endpoint.SocketPath is { } path && _bound is { } bound)
+            {
+                UnixSocketFile.RemoveIfSame(path, bound);
+                TransportLog.Stopped(_logger, path);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Loopvol.Csi.Logging;
+using Microsoft.Extensions.Logging;
+
+namespace Loopvol.Csi.Transport.Interceptors;
+
+/// <summary>
+/// The outermost interceptor: logs every call's method, status and time, and at Debug its request and response with
+/// every secret field withheld. Probes, called every few seconds, are logged at Trace.
+/// </summary>
+public sealed class CallLoggingInterceptor(ILogger<CallLoggingInterceptor> logger, CsiServerOptions options) : Interceptor
+{
+    private static readonly SecretRedactingFormatter Formatter = new();
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request,
+        ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var method = context.Method;
+        var quiet = options.QuietMethods.Contains(method);
+        if (!quiet && logger.IsEnabled(LogLevel.Debug) && request is IMessage message)
+        {
+            TransportLog.Request(logger, method, Formatter.Format(message));
+        }
+        try
+        {
+            var response = await continuation(request, context).ConfigureAwait(false);
+            Finished(method, quiet, StatusCode.OK, "", started);
+            if (!quiet && logger.IsEnabled(LogLevel.Debug) && response is IMessage reply)
+            {
+                TransportLog.Response(logger, method, Formatter.Format(reply));
+            }
+            return response;
+        }
+        catch (RpcException e)
+        {
+            Finished(method, quiet, e.StatusCode, e.Status.Detail, started);
+            throw;
+        }
+    }
+
+    private void Finished(string method, bool quiet, StatusCode code, string detail, long started)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var text = detail.Length == 0 ? "" : ": " + detail;
+        if (quiet)
+        {
+            TransportLog.QuietCallFinished(logger, method, code, elapsed, text);
+        }
+        else
+        {
+            TransportLog.CallFinished(logger, method, code, elapsed, text);
+        }
+    }
+}

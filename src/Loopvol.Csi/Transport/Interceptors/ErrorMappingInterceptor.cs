@@ -1,0 +1,50 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Loopvol.Csi.Errors;
+using Microsoft.Extensions.Logging;
+
+namespace Loopvol.Csi.Transport.Interceptors;
+
+/// <summary>
+/// The one place where what a handler threw becomes the status its caller sees: typed domain errors through
+/// <see cref="CsiExceptionMapper"/>, a cancelled call as DEADLINE_EXCEEDED or CANCELLED, anything else INTERNAL
+/// with the details in the log only.
+/// </summary>
+public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request,
+        ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented && e.Status.Detail.Length == 0)
+        {
+            // A method the generated base declares and this driver does not serve.
+            throw new RpcException(new Status(StatusCode.Unimplemented,
+                $"method {context.Method} is not implemented by this driver"));
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw ToRpc(e, context);
+        }
+    }
+
+    private RpcException ToRpc(Exception e, ServerCallContext context)
+    {
+        if (e is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        {
+            return context.Deadline <= DateTime.UtcNow
+                ? new RpcException(new Status(StatusCode.DeadlineExceeded, "the call's deadline passed before it completed"))
+                : new RpcException(new Status(StatusCode.Cancelled, "the call was cancelled: the client left or the driver is stopping"));
+        }
+        if (CsiExceptionMapper.Map(e) is { } status)
+        {
+            return new RpcException(status);
+        }
+        TransportLog.UnexpectedError(logger, context.Method, e);
+        return new RpcException(new Status(StatusCode.Internal,
+            $"internal error in {context.Method}; the driver's log has the details"));
+    }
+}
