@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Loopvol.Core.Native;
-using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc.Client;
 
 namespace Loopvol.Bench;
 
@@ -41,12 +39,12 @@ internal static class ControllerBenchmark
         await using var scratch = await ScratchDriver.StartAsync(fsType, volumeBytes + 8L * 1024 * MiB);
         var driver = scratch.Driver;
         var settings = driver.Settings;
-        var client = scratch.Client;
+        var client = scratch.Controller;
 
         for (var i = 0; i < 10; i++) // Warm-up, untimed: JIT, caches.
         {
             var warm = await CreateAsync(client, $"warm-{i}", 64 * MiB);
-            await Call<DeleteVolumeResponse>(client, "DeleteVolume", new DeleteVolumeRequest { VolumeId = warm });
+            await client.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = warm });
         }
         var createDelete = new Latencies(pairs);
         var total = Stopwatch.StartNew();
@@ -54,7 +52,7 @@ internal static class ControllerBenchmark
         {
             var start = Stopwatch.GetTimestamp();
             var volume = await CreateAsync(client, $"pair-{i}", 64 * MiB);
-            await Call<DeleteVolumeResponse>(client, "DeleteVolume", new DeleteVolumeRequest { VolumeId = volume });
+            await client.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = volume });
             createDelete.Add(Stopwatch.GetElapsedTime(start));
         }
         var pairsPerSecond = pairs / total.Elapsed.TotalSeconds;
@@ -66,12 +64,12 @@ internal static class ControllerBenchmark
         for (var i = 0; i < snapshots; i++)
         {
             var start = Stopwatch.GetTimestamp();
-            var id = (await Call<CreateSnapshotResponse>(client, "CreateSnapshot",
-                new CreateSnapshotRequest { Name = $"snap-{i}", SourceVolumeId = big })).Snapshot.SnapshotId;
+            var id = (await client.CreateSnapshotAsync(new CreateSnapshotRequest { Name = $"snap-{i}", SourceVolumeId = big }))
+                .Snapshot.SnapshotId;
             snapshot.Add(Stopwatch.GetElapsedTime(start));
             if (i < snapshots - 1)
             {
-                await Call<DeleteSnapshotResponse>(client, "DeleteSnapshot", new DeleteSnapshotRequest { SnapshotId = id });
+                await client.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = id });
             }
         }
         var usedAfter = Used(settings.PoolDirectory);
@@ -87,8 +85,8 @@ internal static class ControllerBenchmark
             $"pool space used: {usedBefore / MiB} MiB before the snapshots, {usedAfter / MiB} MiB after (one snapshot kept)");
     }
 
-    private static async Task<string> CreateAsync(GrpcClient client, string name, long bytes) =>
-        (await Call<CreateVolumeResponse>(client, "CreateVolume", new CreateVolumeRequest
+    private static async Task<string> CreateAsync(Controller.ControllerClient client, string name, long bytes) =>
+        (await client.CreateVolumeAsync(new CreateVolumeRequest
         {
             Name = name,
             CapacityRange = new CapacityRange { RequiredBytes = bytes },
@@ -104,10 +102,6 @@ internal static class ControllerBenchmark
                 },
             },
         })).Volume.VolumeId;
-
-    private static Task<T> Call<T>(GrpcClient client, string method, Google.Protobuf.IMessage request)
-        where T : class, Google.Protobuf.IMessage<T>, new() =>
-        client.UnaryAsync<T>(CsiServices.Method("Controller", method), request);
 
     /// <summary>Writes random data into the first <paramref name="bytes"/> of an image, then syncs it.</summary>
     private static void Fill(string image, long bytes)

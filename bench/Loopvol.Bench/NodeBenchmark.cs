@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using Loopvol.Csi;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc.Client;
 
 namespace Loopvol.Bench;
 
@@ -29,17 +27,16 @@ internal static class NodeBenchmark
         var staging = Directory.CreateDirectory(Path.Combine(kubelet, "staging")).FullName;
         var target = Path.Combine(kubelet, "pods", "target");
         var driver = scratch.Driver;
-        var client = scratch.Client;
+        var client = scratch.Node;
         var capability = new VolumeCapability
         {
             Mount = new VolumeCapability.Types.MountVolume { FsType = fsType },
             AccessMode = new VolumeCapability.Types.AccessMode { Mode = VolumeCapability.Types.AccessMode.Types.Mode.SingleNodeWriter },
         };
-        var volume = (await client.UnaryAsync<CreateVolumeResponse>(CsiServices.Method("Controller", "CreateVolume"),
-            new CreateVolumeRequest
-            {
-                Name = "bench", CapacityRange = new CapacityRange { RequiredBytes = 1L << 30 }, VolumeCapabilities = { capability },
-            })).Volume.VolumeId;
+        var volume = (await scratch.Controller.CreateVolumeAsync(new CreateVolumeRequest
+        {
+            Name = "bench", CapacityRange = new CapacityRange { RequiredBytes = 1L << 30 }, VolumeCapabilities = { capability },
+        })).Volume.VolumeId;
         var stage = new NodeStageVolumeRequest { VolumeId = volume, StagingTargetPath = staging, VolumeCapability = capability };
         var publish = new NodePublishVolumeRequest
         {
@@ -52,14 +49,12 @@ internal static class NodeBenchmark
         for (var i = 0; i < cycles; i++)
         {
             var start = Stopwatch.GetTimestamp();
-            await Node<NodeStageVolumeResponse>(client, "NodeStageVolume", stage);
-            await Node<NodePublishVolumeResponse>(client, "NodePublishVolume", publish);
+            await client.NodeStageVolumeAsync(stage);
+            await client.NodePublishVolumeAsync(publish);
             up.Add(Stopwatch.GetElapsedTime(start));
             start = Stopwatch.GetTimestamp();
-            await Node<NodeUnpublishVolumeResponse>(client, "NodeUnpublishVolume",
-                new NodeUnpublishVolumeRequest { VolumeId = volume, TargetPath = target });
-            await Node<NodeUnstageVolumeResponse>(client, "NodeUnstageVolume",
-                new NodeUnstageVolumeRequest { VolumeId = volume, StagingTargetPath = staging });
+            await client.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume, TargetPath = target });
+            await client.NodeUnstageVolumeAsync(new NodeUnstageVolumeRequest { VolumeId = volume, StagingTargetPath = staging });
             down.Add(Stopwatch.GetElapsedTime(start));
         }
         await driver.Server.StopAsync();
@@ -71,16 +66,13 @@ internal static class NodeBenchmark
             $"| NodeUnpublish+NodeUnstage | {cycles} | {Latencies.Ms(down.Percentile(50))} | {Latencies.Ms(down.Percentile(99))} | {Latencies.Ms(down.Percentile(100))} |");
     }
 
-    private static async Task Cycle(GrpcClient client, NodeStageVolumeRequest stage, NodePublishVolumeRequest publish)
+    private static async Task Cycle(Node.NodeClient client, NodeStageVolumeRequest stage, NodePublishVolumeRequest publish)
     {
-        await Node<NodeStageVolumeResponse>(client, "NodeStageVolume", stage);
-        await Node<NodePublishVolumeResponse>(client, "NodePublishVolume", publish);
-        await Node<NodeUnpublishVolumeResponse>(client, "NodeUnpublishVolume",
+        await client.NodeStageVolumeAsync(stage);
+        await client.NodePublishVolumeAsync(publish);
+        await client.NodeUnpublishVolumeAsync(
             new NodeUnpublishVolumeRequest { VolumeId = stage.VolumeId, TargetPath = publish.TargetPath });
-        await Node<NodeUnstageVolumeResponse>(client, "NodeUnstageVolume",
+        await client.NodeUnstageVolumeAsync(
             new NodeUnstageVolumeRequest { VolumeId = stage.VolumeId, StagingTargetPath = stage.StagingTargetPath });
     }
-
-    private static Task<T> Node<T>(GrpcClient client, string method, Google.Protobuf.IMessage request)
-        where T : class, Google.Protobuf.IMessage<T>, new() => client.UnaryAsync<T>(CsiServices.Method("Node", method), request);
 }

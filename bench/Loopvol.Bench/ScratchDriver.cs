@@ -1,6 +1,7 @@
-using Loopvol.Csi;
-using Loopvol.Grpc;
-using Loopvol.Grpc.Client;
+using Grpc.Net.Client;
+using Loopvol.Cli;
+using Loopvol.Csi.Transport;
+using Loopvol.Csi.V1;
 using Loopvol.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -10,17 +11,25 @@ namespace Loopvol.Bench;
 internal sealed class ScratchDriver : IAsyncDisposable
 {
     private readonly ScratchFileSystem _scratch;
+    private readonly GrpcChannel _channel;
 
-    private ScratchDriver(ScratchFileSystem scratch, Driver driver)
+    private ScratchDriver(ScratchFileSystem scratch, Driver driver, GrpcEndpoint endpoint)
     {
         _scratch = scratch;
         Driver = driver;
-        Client = new GrpcClient(driver.Settings.Endpoint);
+        Endpoint = endpoint;
+        _channel = CsiChannel.Create(endpoint);
+        Controller = new Controller.ControllerClient(_channel);
+        Node = new Node.NodeClient(_channel);
     }
 
     public Driver Driver { get; }
 
-    public GrpcClient Client { get; }
+    public GrpcEndpoint Endpoint { get; }
+
+    public Controller.ControllerClient Controller { get; }
+
+    public Node.NodeClient Node { get; }
 
     public string MountPoint => _scratch.MountPoint;
 
@@ -29,15 +38,11 @@ internal sealed class ScratchDriver : IAsyncDisposable
         var scratch = new ScratchFileSystem(fsType, sizeBytes);
         try
         {
-            var driver = Driver.Create(new DriverSettings
-            {
-                Endpoint = GrpcEndpoint.Unix(Path.Combine(scratch.MountPoint, "csi.sock")),
-                NodeId = "bench",
-                DriverName = DriverIdentity.DefaultName,
-                DataDirectory = Path.Combine(scratch.MountPoint, "data"),
-            }, NullLoggerFactory.Instance);
+            var endpoint = GrpcEndpoint.Unix(Path.Combine(scratch.MountPoint, "csi.sock"));
+            var driver = Driver.Create(await SettingsAsync(endpoint, Path.Combine(scratch.MountPoint, "data")),
+                NullLoggerFactory.Instance);
             await driver.Server.StartAsync();
-            return new ScratchDriver(scratch, driver);
+            return new ScratchDriver(scratch, driver, endpoint);
         }
         catch
         {
@@ -48,8 +53,23 @@ internal sealed class ScratchDriver : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Client.Dispose();
+        _channel.Dispose();
         await Driver.DisposeAsync();
         _scratch.Dispose();
+    }
+
+    /// <summary>
+    /// The settings the driver's own command line makes of these flags (whatever type the settings give the endpoint).
+    /// </summary>
+    private static async Task<DriverSettings> SettingsAsync(GrpcEndpoint endpoint, string dataDirectory)
+    {
+        DriverSettings? settings = null;
+        var exit = await LoopvolCommand.Create(s =>
+            {
+                settings = s;
+                return Task.FromResult(0);
+            })
+            .Parse(["--endpoint", endpoint.ToString(), "--nodeid", "bench", "--data-dir", dataDirectory]).InvokeAsync();
+        return settings ?? throw new InvalidOperationException($"the driver's command line refused the bench settings (exit {exit})");
     }
 }

@@ -1,13 +1,20 @@
+using Grpc.Core;
+using Loopvol.Csi.Transport;
+
 namespace Loopvol.Bench.Csi;
 
 /// <summary>
 /// What a workload made, undone in reverse order when it ends: normally, on failure, or after Ctrl-C (the undo
-/// steps themselves are not cancelled). Each step's failure is reported and the rest still run.
+/// steps themselves are not cancelled). Undo calls run under <see cref="CsiClientPolicy"/>, so a busy object
+/// (ABORTED) or a dropped connection is waited out. Each step's failure is reported and the rest still run.
+/// <paramref name="onMade"/>, if given, is told the ID of each object as soon as the endpoint acknowledges its create.
 /// </summary>
-internal sealed class Cleanup
+internal sealed class Cleanup(Action<string>? onMade = null, CsiClientPolicy? policy = null)
 {
     private readonly Stack<(string What, Func<Task> Undo)> _steps = new();
     private readonly Lock _lock = new();
+
+    public CsiClientPolicy Policy { get; } = policy ?? new CsiClientPolicy();
 
     public void Add(string what, Func<Task> undo)
     {
@@ -18,57 +25,40 @@ internal sealed class Cleanup
     }
 
     /// <summary>
-    /// Makes something by name and registers its undo first. If the call is cut off (Ctrl-C, deadline), the server
-    /// may still have made it, so the undo repeats the same idempotent create to learn the ID, then deletes it,
-    /// as the external-provisioner does.
+    /// Makes something by name and registers its undo first. If the call is cut off (Ctrl-C, deadline, lost
+    /// connection, unknown failure), the server may still have made it, so the undo repeats the same idempotent create
+    /// to learn the ID, then deletes it, as the external-provisioner does. A definite refusal means nothing was made.
     /// </summary>
-    public async Task<string> TrackAsync(string what, Func<CancellationToken, Task<string>> create, Func<string, Task> delete,
-        CancellationToken ct)
+    public async Task<string> TrackAsync(string what, Func<CallOptions, Task<string>> create,
+        Func<string, CallOptions, Task> delete, CancellationToken ct)
     {
         string? id = null;
         var made = true;
         Add(what, async () =>
         {
-            if (made)
+            if (id is { } known)
             {
-                // The cut-off create may still be running on the server, which answers ABORTED (busy) meanwhile.
-                var known = id ?? await WhileBusyAsync(() => create(CancellationToken.None)).ConfigureAwait(false);
-                await WhileBusyAsync(async () =>
-                {
-                    await delete(known).ConfigureAwait(false);
-                    return known;
-                }).ConfigureAwait(false);
+                await Policy.DeleteAsync(known, delete).ConfigureAwait(false);
+            }
+            else if (made)
+            {
+                await Policy.UndoCutOffCreateAsync(create, delete).ConfigureAwait(false);
             }
         });
         try
         {
-            id = await create(ct).ConfigureAwait(false);
+            id = await create(CsiTarget.Options(ct)).ConfigureAwait(false);
+            onMade?.Invoke(id);
             return id;
         }
-        catch (Grpc.RpcException e) when (e.StatusCode is not (Grpc.StatusCode.Cancelled or Grpc.StatusCode.DeadlineExceeded
-                                              or Grpc.StatusCode.Unavailable or Grpc.StatusCode.Internal or Grpc.StatusCode.Unknown))
+        catch (RpcException e) when (!CsiClientPolicy.MayHaveMade(e.StatusCode))
         {
             made = false; // A definite answer (refused, busy, not found…): this call made nothing.
             throw;
         }
     }
 
-    /// <summary>Repeats a call that is answered ABORTED or UNAVAILABLE (the object is busy), backing off, for up to about 30 s.</summary>
-    private static async Task<string> WhileBusyAsync(Func<Task<string>> call)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return await call().ConfigureAwait(false);
-            }
-            catch (Grpc.RpcException e) when (e.StatusCode is Grpc.StatusCode.Aborted or Grpc.StatusCode.Unavailable && attempt < 40)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 25 << Math.Min(attempt, 6)))).ConfigureAwait(false);
-            }
-        }
-    }
-
+    /// <summary>Runs every undo step, the last added first; returns what failed, one line per step.</summary>
     public async Task<IReadOnlyList<string>> RunAsync()
     {
         var failures = new List<string>();

@@ -30,4 +30,7 @@ internal sealed record CsiBenchOptions
 
     /// <summary>Where staging and target paths are made (the endpoint must be on this machine for node workloads).</summary>
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), $"loopvol-bench-{Environment.ProcessId}");
+
+    /// <summary>Told the ID of every volume, snapshot or group a workload makes, once the endpoint acknowledges it.</summary>
+    public Action<string>? Made { get; init; }
 }

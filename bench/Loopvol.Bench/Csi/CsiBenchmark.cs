@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using Loopvol.Grpc;
+using Grpc.Core;
+using Loopvol.Csi.Transport;
 
 namespace Loopvol.Bench.Csi;
 
@@ -82,7 +83,7 @@ internal static class CsiBenchmark
                     }
                     var result = new WorkloadResult(workload, endpoint.ToString());
                     results.Add(result);
-                    var cleanup = new Cleanup();
+                    var cleanup = new Cleanup(options.Made);
                     try
                     {
                         await Workloads.RunAsync(workload, target, options, result, cleanup, ct);
@@ -93,7 +94,7 @@ internal static class CsiBenchmark
                     }
                     finally
                     {
-                        result.Notes.AddRange((await cleanup.RunAsync()).Select(f => $"cleanup failed: {f}"));
+                        result.CleanupFailures.AddRange(await cleanup.RunAsync());
                     }
                     if (ct.IsCancellationRequested)
                     {

@@ -1,72 +1,96 @@
-using Google.Protobuf;
-using Loopvol.Csi;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Loopvol.Csi.Transport;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
-using Loopvol.Grpc.Client;
 
 namespace Loopvol.Bench.Csi;
 
-/// <summary>One CSI endpoint under test: a client, and what the endpoint says it can do.</summary>
+/// <summary>One CSI endpoint under test: a channel, the four CSI clients, and what the endpoint says it can do.</summary>
 internal sealed class CsiTarget : IDisposable
 {
-    private CsiTarget(GrpcEndpoint endpoint, GrpcClient client)
+    /// <summary>The deadline of each call a workload makes.</summary>
+    public static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(2);
+
+    private readonly GrpcChannel _channel;
+
+    private CsiTarget(GrpcEndpoint endpoint, GrpcChannel channel)
     {
         Endpoint = endpoint;
-        Client = client;
+        _channel = channel;
+        Identity = new Identity.IdentityClient(channel);
+        Controller = new Controller.ControllerClient(channel);
+        Node = new Node.NodeClient(channel);
+        Group = new GroupController.GroupControllerClient(channel);
     }
 
     public GrpcEndpoint Endpoint { get; }
 
-    public GrpcClient Client { get; }
+    public Identity.IdentityClient Identity { get; }
+
+    public Controller.ControllerClient Controller { get; }
+
+    public Node.NodeClient Node { get; }
+
+    public GroupController.GroupControllerClient Group { get; }
 
     public string Name { get; private set; } = "";
 
     public HashSet<string> Capabilities { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Options of one call: the workload's deadline and <paramref name="cancellationToken"/>.</summary>
+    public static CallOptions Options(CancellationToken cancellationToken) =>
+        new(deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken);
+
     /// <summary>Connects and asks Identity, Controller, Node and GroupController what they offer.</summary>
     public static async Task<CsiTarget> ConnectAsync(GrpcEndpoint endpoint, CancellationToken cancellationToken)
     {
-        var target = new CsiTarget(endpoint, new GrpcClient(endpoint));
-        var info = await target.Call<GetPluginInfoResponse>("Identity", "GetPluginInfo", new GetPluginInfoRequest(), cancellationToken);
-        target.Name = $"{info.Name} {info.VendorVersion}";
-        var plugin = await target.Call<GetPluginCapabilitiesResponse>("Identity", "GetPluginCapabilities",
-            new GetPluginCapabilitiesRequest(), cancellationToken);
+        var target = new CsiTarget(endpoint, CsiChannel.Create(endpoint));
+        try
+        {
+            await target.DiscoverAsync(cancellationToken);
+            return target;
+        }
+        catch
+        {
+            target.Dispose();
+            throw;
+        }
+    }
+
+    public bool Has(string capability) => Capabilities.Contains(capability);
+
+    public void Dispose() => _channel.Dispose();
+
+    private async Task DiscoverAsync(CancellationToken cancellationToken)
+    {
+        var info = await Identity.GetPluginInfoAsync(new GetPluginInfoRequest(), Options(cancellationToken));
+        Name = $"{info.Name} {info.VendorVersion}";
+        var plugin = await Identity.GetPluginCapabilitiesAsync(new GetPluginCapabilitiesRequest(), Options(cancellationToken));
         foreach (var c in plugin.Capabilities.Where(c => c.Service is not null))
         {
-            target.Capabilities.Add($"plugin:{c.Service.Type}");
+            Capabilities.Add($"plugin:{c.Service.Type}");
         }
-        if (target.Has("plugin:ControllerService"))
+        if (Has("plugin:ControllerService"))
         {
-            var caps = await target.Call<ControllerGetCapabilitiesResponse>("Controller", "ControllerGetCapabilities",
-                new ControllerGetCapabilitiesRequest(), cancellationToken);
-            caps.Capabilities.ToList().ForEach(c => target.Capabilities.Add($"controller:{c.Rpc.Type}"));
+            var caps = await Controller.ControllerGetCapabilitiesAsync(new ControllerGetCapabilitiesRequest(),
+                Options(cancellationToken));
+            caps.Capabilities.ToList().ForEach(c => Capabilities.Add($"controller:{c.Rpc.Type}"));
         }
-        if (target.Has("plugin:GroupControllerService"))
+        if (Has("plugin:GroupControllerService"))
         {
-            var caps = await target.Call<GroupControllerGetCapabilitiesResponse>("GroupController",
-                "GroupControllerGetCapabilities", new GroupControllerGetCapabilitiesRequest(), cancellationToken);
-            caps.Capabilities.ToList().ForEach(c => target.Capabilities.Add($"group:{c.Rpc.Type}"));
+            var caps = await Group.GroupControllerGetCapabilitiesAsync(new GroupControllerGetCapabilitiesRequest(),
+                Options(cancellationToken));
+            caps.Capabilities.ToList().ForEach(c => Capabilities.Add($"group:{c.Rpc.Type}"));
         }
         try
         {
-            var caps = await target.Call<NodeGetCapabilitiesResponse>("Node", "NodeGetCapabilities",
-                new NodeGetCapabilitiesRequest(), cancellationToken);
-            target.Capabilities.Add("node:Service");
-            caps.Capabilities.ToList().ForEach(c => target.Capabilities.Add($"node:{c.Rpc.Type}"));
+            var caps = await Node.NodeGetCapabilitiesAsync(new NodeGetCapabilitiesRequest(), Options(cancellationToken));
+            Capabilities.Add("node:Service");
+            caps.Capabilities.ToList().ForEach(c => Capabilities.Add($"node:{c.Rpc.Type}"));
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
         {
             // A controller-only endpoint.
         }
-        return target;
     }
-
-    public bool Has(string capability) => Capabilities.Contains(capability);
-
-    public Task<T> Call<T>(string service, string method, IMessage request, CancellationToken cancellationToken)
-        where T : class, IMessage<T>, new() =>
-        Client.UnaryAsync<T>(CsiServices.Method(service, method), request,
-            new CallOptions { Timeout = TimeSpan.FromMinutes(2), CancellationToken = cancellationToken });
-
-    public void Dispose() => Client.Dispose();
 }

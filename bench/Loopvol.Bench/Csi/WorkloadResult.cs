@@ -18,6 +18,9 @@ internal sealed record WorkloadResult(string Workload, string Endpoint)
 
     public List<string> Notes { get; } = [];
 
+    /// <summary>Undo steps that failed after the workload: each leaves something behind on the endpoint.</summary>
+    public List<string> CleanupFailures { get; } = [];
+
     public string? Skipped { get; init; }
 
     public string? Failed { get; set; }
@@ -45,6 +48,7 @@ internal sealed record WorkloadResult(string Workload, string Endpoint)
                     $"| {r.Endpoint} | {r.Workload} | {m.Label} | {m.Calls} | {m.RatePerSecond:F1} | {m.P50Ms:F2} | {m.P90Ms:F2} | {m.P99Ms:F2} |"));
             }
             notes.AddRange(r.Notes.Select(n => $"- {r.Endpoint} {r.Workload}: {n}"));
+            notes.AddRange(r.CleanupFailures.Select(f => $"- {r.Endpoint} {r.Workload}: cleanup failed: {f}"));
         }
         return string.Join('\n', lines.Concat(notes.Count > 0 ? [""] : []).Concat(notes));
     }

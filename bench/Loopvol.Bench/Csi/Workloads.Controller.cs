@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Grpc.Core;
 
 namespace Loopvol.Bench.Csi;
 
@@ -14,7 +14,7 @@ internal static partial class Workloads
             result.Measurements.Add(await TimeAsync($"CreateVolume+DeleteVolume, concurrency {concurrency}", o.Pairs,
                 concurrency, async i =>
                 {
-                    var pair = new Cleanup();
+                    var pair = new Cleanup(o.Made);
                     await CreateVolumeAsync(t, $"bench-cd-{concurrency}-{i}-{Guid.NewGuid():N}", o.SmallVolumeBytes, pair, ct);
                     await pair.RunAsync(); // The DeleteVolume of the pair (and, if cut off, the lookup by name first).
                 }, ct));
@@ -66,8 +66,8 @@ internal static partial class Workloads
         do
         {
             var start = System.Diagnostics.Stopwatch.GetTimestamp();
-            var page = await t.Call<ListVolumesResponse>("Controller", "ListVolumes",
-                new ListVolumesRequest { MaxEntries = pageSize, StartingToken = token }, ct);
+            var page = await t.Controller.ListVolumesAsync(
+                new ListVolumesRequest { MaxEntries = pageSize, StartingToken = token }, CsiTarget.Options(ct));
             pages?.Add(System.Diagnostics.Stopwatch.GetElapsedTime(start));
             total += page.Entries.Count;
             token = page.NextToken;

@@ -22,8 +22,8 @@ internal static partial class Workloads
             {
                 var request = new CreateSnapshotRequest { Name = $"bench-large-snap-{Guid.NewGuid():N}", SourceVolumeId = volume };
                 snapshots.Add(await cleanup.TrackAsync($"snapshot {request.Name}",
-                    async token => (await t.Call<CreateSnapshotResponse>("Controller", "CreateSnapshot", request, token)).Snapshot.SnapshotId,
-                    id => t.Call<DeleteSnapshotResponse>("Controller", "DeleteSnapshot", new DeleteSnapshotRequest { SnapshotId = id }, default),
+                    async options => (await t.Controller.CreateSnapshotAsync(request, options)).Snapshot.SnapshotId,
+                    async (id, options) => await t.Controller.DeleteSnapshotAsync(new DeleteSnapshotRequest { SnapshotId = id }, options),
                     ct));
             }, ct));
         result.Measurements.Add(await TimeAsync("CreateVolume from that snapshot", o.SnapshotRepeats, 1, i =>
@@ -84,14 +84,13 @@ internal static partial class Workloads
                     Name = $"bench-group-{Guid.NewGuid():N}", SourceVolumeIds = { volumes.Take(size) },
                 };
                 var members = new Dictionary<string, IReadOnlyList<string>>();
-                await cleanup.TrackAsync($"group snapshot {request.Name}", async token =>
+                await cleanup.TrackAsync($"group snapshot {request.Name}", async options =>
                 {
-                    var group = (await t.Call<CreateVolumeGroupSnapshotResponse>("GroupController", "CreateVolumeGroupSnapshot",
-                        request, token)).GroupSnapshot;
+                    var group = (await t.Group.CreateVolumeGroupSnapshotAsync(request, options)).GroupSnapshot;
                     members[group.GroupSnapshotId] = group.Snapshots.Select(s => s.SnapshotId).ToList();
                     return group.GroupSnapshotId;
-                }, id => t.Call<DeleteVolumeGroupSnapshotResponse>("GroupController", "DeleteVolumeGroupSnapshot",
-                    new DeleteVolumeGroupSnapshotRequest { GroupSnapshotId = id, SnapshotIds = { members[id] } }, default), ct);
+                }, async (id, options) => await t.Group.DeleteVolumeGroupSnapshotAsync(
+                    new DeleteVolumeGroupSnapshotRequest { GroupSnapshotId = id, SnapshotIds = { members[id] } }, options), ct);
             }, ct));
         }
     }
@@ -109,25 +108,26 @@ internal static partial class Workloads
 
     private static async Task UpAsync(CsiTarget t, string volume, string staging, string target, CancellationToken ct)
     {
-        await t.Call<NodeStageVolumeResponse>("Node", "NodeStageVolume",
-            new NodeStageVolumeRequest { VolumeId = volume, StagingTargetPath = staging, VolumeCapability = Capability() }, ct);
-        await t.Call<NodePublishVolumeResponse>("Node", "NodePublishVolume", new NodePublishVolumeRequest
+        await t.Node.NodeStageVolumeAsync(
+            new NodeStageVolumeRequest { VolumeId = volume, StagingTargetPath = staging, VolumeCapability = Capability() },
+            CsiTarget.Options(ct));
+        await t.Node.NodePublishVolumeAsync(new NodePublishVolumeRequest
         {
             VolumeId = volume, StagingTargetPath = staging, TargetPath = target, VolumeCapability = Capability(),
-        }, ct);
+        }, CsiTarget.Options(ct));
     }
 
     private static async Task UnpublishAndUnstageAsync(CsiTarget t, string volume, string staging, string target)
     {
-        await t.Call<NodeUnpublishVolumeResponse>("Node", "NodeUnpublishVolume",
-            new NodeUnpublishVolumeRequest { VolumeId = volume, TargetPath = target }, default);
-        await t.Call<NodeUnstageVolumeResponse>("Node", "NodeUnstageVolume",
-            new NodeUnstageVolumeRequest { VolumeId = volume, StagingTargetPath = staging }, default);
+        await t.Node.NodeUnpublishVolumeAsync(new NodeUnpublishVolumeRequest { VolumeId = volume, TargetPath = target },
+            CsiTarget.Options(default));
+        await t.Node.NodeUnstageVolumeAsync(new NodeUnstageVolumeRequest { VolumeId = volume, StagingTargetPath = staging },
+            CsiTarget.Options(default));
     }
 
     private static async Task<long?> AvailableAsync(CsiTarget t, CancellationToken ct) =>
         t.Has("controller:GetCapacity")
-            ? (await t.Call<GetCapacityResponse>("Controller", "GetCapacity", new GetCapacityRequest(), ct)).AvailableCapacity
+            ? (await t.Controller.GetCapacityAsync(new GetCapacityRequest(), CsiTarget.Options(ct))).AvailableCapacity
             : null;
 
     /// <summary>Writes random data through a published volume, then syncs it to the device.</summary>

@@ -55,12 +55,9 @@ internal static partial class Workloads
             VolumeContentSource = source,
         };
         return await cleanup.TrackAsync($"volume {name}",
-            async token => (await t.Call<CreateVolumeResponse>("Controller", "CreateVolume", request, token)).Volume.VolumeId,
-            id => DeleteVolumeAsync(t, id), ct);
+            async options => (await t.Controller.CreateVolumeAsync(request, options)).Volume.VolumeId,
+            async (id, options) => await t.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = id }, options), ct);
     }
-
-    private static Task DeleteVolumeAsync(CsiTarget t, string id) =>
-        t.Call<DeleteVolumeResponse>("Controller", "DeleteVolume", new DeleteVolumeRequest { VolumeId = id }, default);
 
     /// <summary>Runs <paramref name="count"/> timed calls, <paramref name="concurrency"/> at a time.</summary>
     private static async Task<Measurement> TimeAsync(string label, int count, int concurrency, Func<int, Task> call,

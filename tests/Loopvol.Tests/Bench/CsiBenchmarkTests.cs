@@ -1,11 +1,7 @@
 using Loopvol.Bench.Csi;
-using Loopvol.Csi;
-using Loopvol.Csi.Services;
-using Loopvol.Csi.V1;
-using Loopvol.Grpc;
+using Loopvol.Csi.Transport;
 using Loopvol.Tests.Node;
 using Loopvol.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Loopvol.Tests.Bench;
 
@@ -19,10 +15,13 @@ public sealed class CsiBenchmarkTests : NodeFixture
         WorkDirectory = Kubelet.Combine("bench"),
     };
 
+    /// <summary>The in-process driver's endpoint, as the benchmark's CSI channel takes it.</summary>
+    private GrpcEndpoint Endpoint => GrpcEndpoint.Parse(Driver.Settings.Endpoint.ToString());
+
     [Test]
     public async Task EveryWorkload_ShortRun_MeasuresAndCleansUpEverything()
     {
-        var results = await CsiBenchmark.RunAsync([Driver.Settings.Endpoint], Workloads.All, Small, default);
+        var results = await CsiBenchmark.RunAsync([Endpoint], Workloads.All, Small, default);
 
         Assert.That(results.Select(r => (r.Workload, r.Skipped, r.Failed)),
             Is.EqualTo(Workloads.All.Select(w => (w, (string?)null, (string?)null))));
@@ -30,7 +29,7 @@ public sealed class CsiBenchmarkTests : NodeFixture
         var notes = string.Join('\n', results.SelectMany(r => r.Notes));
         Assert.That(notes, Does.Contain("1 for every name"), "idempotent-storm: one volume per name");
         Assert.That(notes, Does.Contain("(25 made by this run, expected 25)"), "list: every volume paged through once");
-        Assert.That(notes, Does.Not.Contain("cleanup failed"));
+        Assert.That(results.SelectMany(r => r.CleanupFailures), Is.Empty, "every undo step succeeded");
         Assert.That(Driver.Driver.Journal.All(), Is.Empty, "every volume, snapshot and group made by the run is deleted");
         Assert.That(WorkloadResult.Table(results), Does.Contain("| create-delete | CreateVolume+DeleteVolume, concurrency 16 | 3 |"));
     }
@@ -40,9 +39,11 @@ public sealed class CsiBenchmarkTests : NodeFixture
     {
         await using var other = await InProcessDriver.StartAsync();
 
-        var results = await CsiBenchmark.RunAsync([Driver.Settings.Endpoint, other.Settings.Endpoint], ["create-delete"], Small, default);
+        var second = GrpcEndpoint.Parse(other.Settings.Endpoint.ToString());
 
-        Assert.That(results.Select(r => r.Endpoint), Is.EqualTo(new[] { Driver.Settings.Endpoint.ToString(), other.Settings.Endpoint.ToString() }));
+        var results = await CsiBenchmark.RunAsync([Endpoint, second], ["create-delete"], Small, default);
+
+        Assert.That(results.Select(r => r.Endpoint), Is.EqualTo(new[] { Endpoint.ToString(), second.ToString() }));
         Assert.That(results, Has.All.Matches<WorkloadResult>(r => r.Ran && r.Measurements.Count == 2));
     }
 
@@ -50,17 +51,9 @@ public sealed class CsiBenchmarkTests : NodeFixture
     public async Task EndpointWithoutTheCapabilities_EveryWorkloadIsSkippedNotFailed()
     {
         using var dir = new TempDirectory();
-        var identity = new IdentityService(new DriverIdentity("identity-only.example.org", "1"), [], [],
-            NullLogger<IdentityService>.Instance);
-        var registry = new GrpcServiceRegistry(CsiServices.All)
-            .MapUnary<GetPluginInfoRequest, GetPluginInfoResponse>(CsiServices.Method("Identity", "GetPluginInfo"), identity.GetPluginInfoAsync)
-            .MapUnary<GetPluginCapabilitiesRequest, GetPluginCapabilitiesResponse>(
-                CsiServices.Method("Identity", "GetPluginCapabilities"), identity.GetPluginCapabilitiesAsync);
-        var endpoint = GrpcEndpoint.Unix(dir.Combine("csi.sock"));
-        await using var server = GrpcServer.Create(endpoint, registry, new GrpcServerOptions(), NullLoggerFactory.Instance);
-        await server.StartAsync();
+        await using var server = await IdentityOnlyServer.StartAsync(dir.Combine("csi.sock"));
 
-        var results = await CsiBenchmark.RunAsync([endpoint], Workloads.All, Small, default);
+        var results = await CsiBenchmark.RunAsync([server.Endpoint], Workloads.All, Small, default);
 
         Assert.That(results, Has.Count.EqualTo(Workloads.All.Count));
         Assert.That(results, Has.All.Matches<WorkloadResult>(r => r.Skipped != null && r.Failed == null));
@@ -70,13 +63,29 @@ public sealed class CsiBenchmarkTests : NodeFixture
     [Test]
     public async Task Interrupted_StillDeletesWhatItMade()
     {
-        using var interrupt = new CancellationTokenSource(TimeSpan.FromMilliseconds(400));
+        const int acknowledged = 40;
+        using var interrupt = new CancellationTokenSource();
+        var made = 0;
+        var options = Small with
+        {
+            ListVolumes = 1000,
+            ListVolumeBytes = 1 << 20,
+            Made = _ =>
+            {
+                if (Interlocked.Increment(ref made) == acknowledged)
+                {
+                    interrupt.Cancel(); // Ctrl-C while 16 creates are in flight: some are cut off.
+                }
+            },
+        };
 
-        var results = await CsiBenchmark.RunAsync([Driver.Settings.Endpoint], ["list"],
-            Small with { ListVolumes = 1000, ListVolumeBytes = 1 << 20 },
-            interrupt.Token);
+        var results = await CsiBenchmark.RunAsync([Endpoint], ["list"], options, interrupt.Token);
 
-        Assert.That(results.Single().Failed, Is.EqualTo("interrupted"));
+        var result = results.Single();
+        Assert.That(result.Failed, Is.EqualTo("interrupted"));
+        Assert.That(made, Is.InRange(acknowledged, acknowledged + 16), "the run stopped right after the interrupt");
+        Assert.That(result.CleanupFailures, Is.Empty, "every undo step succeeded, cut-off creates included");
         Assert.That(Driver.Driver.Journal.All(), Is.Empty, "what the interrupted workload made is deleted");
+        Assert.That(Directory.EnumerateFiles(Driver.Settings.PoolDirectory, "*.img"), Is.Empty, "no image is left in the pool");
     }
 }
