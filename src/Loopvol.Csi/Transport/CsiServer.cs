@@ -83,7 +83,7 @@ public sealed class CsiServer : IAsyncDisposable
         {
             app.MapGrpcReflectionService();
         }
-        app.Run(UnknownMethods.AnswerAsync);
+        app.MapFallback("{**path}", UnknownMethods.AnswerAsync);
         return new CsiServer(app, endpoint, options, loggerFactory.CreateLogger("Loopvol.Transport"));
     }
 

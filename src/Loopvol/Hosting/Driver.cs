@@ -80,7 +80,7 @@ public sealed partial class Driver : IAsyncDisposable
         {
             var images = new ImageStore(new PoolLayout(settings.PoolDirectory), settings.Faults);
             var poolLogger = loggerFactory.CreateLogger("Loopvol.Pool");
-            PoolOpened(poolLogger, settings.PoolDirectory, images.SupportsReflink);
+            PoolLog.Opened(poolLogger, settings.PoolDirectory, images.SupportsReflink);
             var pool = new StoragePool(journal, images, new PoolOptions
             {
                 ReserveBytes = settings.PoolReserveBytes,
@@ -93,11 +93,11 @@ public sealed partial class Driver : IAsyncDisposable
             var quiescer = new MountQuiescer(journal, settings.MaxFreeze, settings.Faults,
                 loggerFactory.CreateLogger("Loopvol.Groups"));
             quiescer.ThawAll();
-            GroupsDiscarded(poolLogger, pool.DiscardPartialGroups());
+            PoolLog.GroupsDiscarded(poolLogger, pool.DiscardPartialGroups());
             PoolReconciler.Reconcile(journal, images, poolLogger);
             if (pool.RecordMissingImageRecords() is > 0 and var recorded)
             {
-                ImageRecordsWritten(poolLogger, recorded);
+                PoolLog.ImageRecordsWritten(poolLogger, recorded);
             }
             var identity = new IdentityService(
                 new DriverIdentity(settings.DriverName, DriverIdentity.AssemblyVersion),
@@ -111,9 +111,9 @@ public sealed partial class Driver : IAsyncDisposable
             var repairs = nodeVolumes.Reconcile();
             foreach (var repair in repairs)
             {
-                NodeRepaired(nodeLogger, repair.Repaired ? "repaired" : "left alone", repair.Subject, repair.What);
+                NodeLog.Repaired(nodeLogger, repair.Repaired ? "repaired" : "left alone", repair.Subject, repair.What);
             }
-            NodeReconciled(nodeLogger, journal.NodeVolumes().Count, repairs.Count(r => r.Repaired),
+            NodeLog.Reconciled(nodeLogger, journal.NodeVolumes().Count, repairs.Count(r => r.Repaired),
                 repairs.Count(r => !r.Repaired));
             var node = new NodeService(nodeVolumes, new NodeOptions(settings.NodeId, settings.MaxVolumesPerNode));
             var options = new CsiServerOptions
@@ -151,30 +151,6 @@ public sealed partial class Driver : IAsyncDisposable
         new() { Service = new() { Type = PluginCapability.Types.Service.Types.Type.GroupControllerService } },
         new() { VolumeExpansion = new() { Type = PluginCapability.Types.VolumeExpansion.Types.Type.Online } },
     ];
-
-    [LoggerMessage(4000, LogLevel.Warning, "node start-up reconciliation {Outcome}: {Subject}: {What}")]
-    private static partial void NodeRepaired(ILogger logger, string outcome, string subject, string what);
-
-    [LoggerMessage(4001, LogLevel.Information,
-        "node reconciled with the kernel: {Staged} volume(s) staged, {Repaired} repaired, {Reported} left for an operator")]
-    private static partial void NodeReconciled(ILogger logger, int staged, int repaired, int reported);
-
-    [LoggerMessage(3101, LogLevel.Information, "discarded {Count} group snapshot(s) left half made by a crash")]
-    private static partial void GroupsDiscarded(ILogger logger, int count);
-
-    [LoggerMessage(3102, LogLevel.Information, "wrote the record of {Count} image(s) that carried none")]
-    private static partial void ImageRecordsWritten(ILogger logger, int count);
-
-    [LoggerMessage(3100, LogLevel.Information, "pool {Directory}: copies are {Kind}")]
-    private static partial void PoolOpened(ILogger logger, string directory, string kind);
-
-    private static void PoolOpened(ILogger logger, string directory, bool? reflink) =>
-        PoolOpened(logger, directory, reflink switch
-        {
-            true => "reflinks (shared extents)",
-            false => "sparse copies (no reflink support)",
-            null => "not known yet (the pool is full; the first copy tries a reflink)",
-        });
 
     /// <summary>
     /// Stops serving (in-flight calls get the shutdown timeout), then cancels the handlers still running, even

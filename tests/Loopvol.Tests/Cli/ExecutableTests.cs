@@ -25,7 +25,7 @@ public sealed class ExecutableTests
         var exit = await driver.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
         Assert.That(exit, Is.Zero, driver.Output);
-        Assert.That(File.Exists(driver.SocketPath), Is.False, "the socket file must be removed");
+        Assert.That(Loopvol.Core.Native.SocketFiles.Stat(driver.SocketPath), Is.Null, "the socket file must be removed");
         Assert.That(driver.Output, Does.Contain("stopped; socket file"));
     }
 

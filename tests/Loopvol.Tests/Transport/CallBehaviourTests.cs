@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Reflection.V1Alpha;
+using Loopvol.Csi.Transport;
 using Loopvol.Csi.V1;
 using Loopvol.Tests.Controller;
 using Loopvol.Tests.Support;
@@ -43,7 +44,9 @@ public sealed class CallBehaviourTests
         gate.Open();
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.Cancelled));
-        var again = await driver.CallAsync<CreateVolumeResponse>("Controller", "CreateVolume", NewVolume("pvc-left"));
+        // The abandoned handler may still hold the name (ABORTED): the client policy repeats until it is free.
+        var again = await new CsiClientPolicy().CallAsync(_ =>
+            driver.CallAsync<CreateVolumeResponse>("Controller", "CreateVolume", NewVolume("pvc-left")));
         Assert.That(again.Volume.VolumeId, Does.StartWith("vol-"), "the same create, repeated, completes");
     }
 

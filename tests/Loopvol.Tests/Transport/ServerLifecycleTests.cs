@@ -1,5 +1,5 @@
-using System.Net.Sockets;
 using Grpc.Core;
+using Loopvol.Core.Native;
 using Loopvol.Csi.Transport;
 using Loopvol.Csi.V1;
 using Loopvol.Hosting;
@@ -30,11 +30,8 @@ public sealed class ServerLifecycleTests
     {
         using var dir = new TempDirectory();
         var path = dir.Combine("csi.sock");
-        using (var stale = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
-        {
-            stale.Bind(new UnixDomainSocketEndPoint(path)); // Bound, never listening: what a killed server leaves.
-        }
-        Assert.That(File.Exists(path), Is.True);
+        await BindElsewhereAsync(path); // Bound, never listening: what a driver killed with SIGKILL leaves.
+        Assert.That(SocketFiles.IsSocket(path), Is.True);
 
         await using var driver = await InProcessDriver.StartAsync(s => s with { Endpoint = GrpcEndpoint.Unix(path) });
 
@@ -72,17 +69,23 @@ public sealed class ServerLifecycleTests
     }
 
     [Test]
-    public async Task Stop_LeavesASuccessorsSocketAtThePath()
+    public async Task Stop_WhileASuccessorTookThePathDuringTheDrain_LeavesTheSuccessorsSocket()
     {
-        var driver = await InProcessDriver.StartAsync();
+        var gate = new Gate("create-volume.reserved");
+        await using var driver = await InProcessDriver.StartAsync(s => s with { Faults = gate });
         var path = driver.Settings.Endpoint.SocketPath!;
+        var create = driver.CallAsync<CreateVolumeResponse>("Controller", "CreateVolume", NewVolume("pvc-drain"));
+        Assert.That(await gate.WaitEnteredAsync(Patience), Is.True);
+
+        var stopping = driver.Server.StopAsync(); // Stops listening, then drains the call in flight.
+        await Task.Delay(200);
         File.Delete(path);
-        using var successor = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        successor.Bind(new UnixDomainSocketEndPoint(path));
+        await BindElsewhereAsync(path); // A successor took the path meanwhile.
+        gate.Open();
+        await stopping.WaitAsync(Patience);
+        await create;
 
-        await driver.DisposeAsync();
-
-        Assert.That(File.Exists(path), Is.True, "only the socket this server bound is removed");
+        Assert.That(SocketFiles.IsSocket(path), Is.True, "only the socket this server bound is removed");
     }
 
     [Test]
@@ -90,12 +93,7 @@ public sealed class ServerLifecycleTests
     {
         var gate = new Gate("create-volume.reserved");
         await using var driver = await InProcessDriver.StartAsync(s => s with { Faults = gate });
-        var create = driver.CallAsync<CreateVolumeResponse>("Controller", "CreateVolume", new CreateVolumeRequest
-        {
-            Name = "pvc-in-flight",
-            CapacityRange = new CapacityRange { RequiredBytes = 1 << 20 },
-            VolumeCapabilities = { ControllerFixture.Mount("ext4") },
-        });
+        var create = driver.CallAsync<CreateVolumeResponse>("Controller", "CreateVolume", NewVolume("pvc-in-flight"));
         Assert.That(await gate.WaitEnteredAsync(Patience), Is.True);
 
         var stopping = driver.Server.StopAsync();
@@ -105,7 +103,7 @@ public sealed class ServerLifecycleTests
         await stopping.WaitAsync(Patience);
 
         Assert.That((await create).Volume.VolumeId, Does.StartWith("vol-"), "the in-flight call completed");
-        Assert.That(File.Exists(driver.Settings.Endpoint.SocketPath!), Is.False, "the socket file is removed");
+        Assert.That(SocketFiles.Stat(driver.Settings.Endpoint.SocketPath!), Is.Null, "the socket file is removed");
         var refused = Assert.ThrowsAsync<RpcException>(() => driver.CallAsync<ProbeResponse>("Identity", "Probe", new ProbeRequest()));
         Assert.That(refused!.StatusCode, Is.EqualTo(StatusCode.Unavailable));
     }
@@ -121,4 +119,18 @@ public sealed class ServerLifecycleTests
         Assert.That(driver.Server.Endpoint.Port, Is.GreaterThan(0));
         Assert.That(info.Name, Is.EqualTo(driver.Settings.DriverName));
     }
+
+    private static CreateVolumeRequest NewVolume(string name) => new()
+    {
+        Name = name,
+        CapacityRange = new CapacityRange { RequiredBytes = 1 << 20 },
+        VolumeCapabilities = { ControllerFixture.Mount("ext4") },
+    };
+
+    /// <summary>
+    /// Binds a socket at <paramref name="path"/> in another process, which leaves the file behind (.NET unlinks a
+    /// socket file it bound when the socket is disposed).
+    /// </summary>
+    private static Task BindElsewhereAsync(string path) =>
+        Processes.RunAsync("/usr/bin/python3", ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path]);
 }

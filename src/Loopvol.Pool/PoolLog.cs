@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace Loopvol.Pool;
+
+/// <summary>What the pool reports when the driver opens it; event ids 3100-3109.</summary>
+public static partial class PoolLog
+{
+    [LoggerMessage(3100, LogLevel.Information, "pool {Directory}: copies are {Kind}")]
+    private static partial void Opened(ILogger logger, string directory, string kind);
+
+    /// <summary>How the pool copies images: with reflinks, sparse copies, or not known yet on a full pool.</summary>
+    public static void Opened(ILogger logger, string directory, bool? reflink) =>
+        Opened(logger, directory, reflink switch
+        {
+            true => "reflinks (shared extents)",
+            false => "sparse copies (no reflink support)",
+            null => "not known yet (the pool is full; the first copy tries a reflink)",
+        });
+
+    [LoggerMessage(3101, LogLevel.Information, "discarded {Count} group snapshot(s) left half made by a crash")]
+    public static partial void GroupsDiscarded(ILogger logger, int count);
+
+    [LoggerMessage(3102, LogLevel.Information, "wrote the record of {Count} image(s) that carried none")]
+    public static partial void ImageRecordsWritten(ILogger logger, int count);
+}
