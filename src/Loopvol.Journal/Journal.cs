@@ -17,6 +17,7 @@ public sealed partial class Journal : IDisposable
     private readonly Lock _lock = new();
     private const int CacheKiB = 64 * 1024;
     private readonly JournalOptions _options;
+    private readonly SqliteBusyRetry _busy;
     private Checkpointer? _checkpointer;
     private long _lastWriteTick;
 
@@ -25,6 +26,7 @@ public sealed partial class Journal : IDisposable
         Path = path;
         _connection = connection;
         _options = options;
+        _busy = new SqliteBusyRetry(path, options.BusyTimeout, options.Logger);
     }
 
     public string Path { get; }
@@ -95,16 +97,29 @@ public sealed partial class Journal : IDisposable
 
     /// <summary>
     /// Runs <paramref name="body"/> in one IMMEDIATE transaction; an exception rolls everything back. Fault points
-    /// <c>operation.before-commit</c> and <c>operation.after-commit</c> frame the commit.
+    /// <c>operation.before-commit</c> and <c>operation.after-commit</c> frame the commit. A file locked by another
+    /// process delays the BEGIN (<see cref="SqliteBusyRetry"/>), never a body that already ran.
     /// </summary>
     internal T Write<T>(string operation, Func<Db, T> body)
     {
         lock (_lock)
         {
-            using var transaction = _connection.BeginTransaction(deferred: false);
-            var result = body(new Db(_connection, transaction, _statements));
-            Fault($"{operation}.before-commit");
-            transaction.Commit();
+            _busy.BeginImmediate(_connection, operation);
+            T result;
+            try
+            {
+                result = body(new Db(_connection, null, _statements));
+                Fault($"{operation}.before-commit");
+                SqliteBusyRetry.Exec(_connection, "COMMIT");
+            }
+            catch
+            {
+                if (SqliteBusyRetry.InTransaction(_connection))
+                {
+                    SqliteBusyRetry.Exec(_connection, "ROLLBACK");
+                }
+                throw;
+            }
             Volatile.Write(ref _lastWriteTick, Environment.TickCount64);
             Fault($"{operation}.after-commit");
             return result;

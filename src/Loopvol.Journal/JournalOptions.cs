@@ -8,7 +8,10 @@ namespace Loopvol.Journal;
 /// <summary>How the journal is opened.</summary>
 public sealed record JournalOptions
 {
-    /// <summary>How long a statement waits for another process's lock on the file (e.g. an operator command).</summary>
+    /// <summary>
+    /// How long a write waits for another process's lock on the file (e.g. an operator command) before it fails
+    /// with SQLITE_BUSY: BEGIN tries again with backoff (SqliteBusyRetry), other statements poll for as long.
+    /// </summary>
     public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long the journal must go without writes before its log is checkpointed.</summary>

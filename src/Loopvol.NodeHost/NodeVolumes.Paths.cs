@@ -1,6 +1,7 @@
 using Loopvol.Core.Errors;
 using Loopvol.NodeHost.Mounts;
 using Loopvol.NodeHost.Paths;
+using Loopvol.NodeHost.Resilience;
 
 namespace Loopvol.NodeHost;
 
@@ -85,18 +86,35 @@ public sealed partial class NodeVolumes
 
     /// <summary>
     /// Unmounts every mount of this volume stacked at the pinned path. A mount that is not this volume's on top:
-    /// <see cref="PreconditionFailedException"/>, and nothing below it is touched.
+    /// <see cref="PreconditionFailedException"/>, and nothing below it is touched. A mount still busy is tried again
+    /// (<see cref="KernelRetry.Unmount"/>), each time checking anew what is on top.
     /// </summary>
-    private static void UnmountOurs(PinnedPath path, string device, bool block, string field)
+    private void UnmountOurs(PinnedPath path, string device, bool block, string field, CancellationToken cancellationToken)
     {
-        for (var i = 0; i < 16 && TopMount(path) is { } top; i++)
+        for (var i = 0; i < 16; i++) // Stacked mounts, one at a time; not a retry.
         {
-            if (!IsOurs(top, device, block))
+            var unmounted = _kernel.Unmount.Execute(
+                static (s, _) => UnmountTopIfOurs(s.path, s.device, s.block, s.field), (path, device, block, field), cancellationToken);
+            if (!unmounted)
             {
-                throw new PreconditionFailedException(
-                    $"{field} '{path.Path}' has a mount of {top.Source} ({top.FsType}) on top that is not this volume's; it is left alone");
+                return;
             }
-            Mounter.Unmount(path);
         }
+    }
+
+    /// <summary>Unmounts the top mount at the pinned path if it is this volume's; false when nothing is mounted there.</summary>
+    private static bool UnmountTopIfOurs(PinnedPath path, string device, bool block, string field)
+    {
+        if (TopMount(path) is not { } top)
+        {
+            return false;
+        }
+        if (!IsOurs(top, device, block))
+        {
+            throw new PreconditionFailedException(
+                $"{field} '{path.Path}' has a mount of {top.Source} ({top.FsType}) on top that is not this volume's; it is left alone");
+        }
+        Mounter.Unmount(path);
+        return true;
     }
 }

@@ -83,7 +83,7 @@ public sealed partial class NodeVolumes
             {
                 if (node.LoopDevice is { } device)
                 {
-                    UnmountOurs(target, device, node.StageArguments?.Block == true, TargetField);
+                    UnmountOurs(target, device, node.StageArguments?.Block == true, TargetField, cancellationToken);
                 }
                 faults.Reached("unpublish.unmounted");
                 target.RemoveIfEmpty();

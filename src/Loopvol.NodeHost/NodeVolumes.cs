@@ -6,7 +6,10 @@ using Loopvol.NodeHost.FileSystems;
 using Loopvol.NodeHost.Loop;
 using Loopvol.NodeHost.Mounts;
 using Loopvol.NodeHost.Paths;
+using Loopvol.NodeHost.Resilience;
 using Loopvol.Pool;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Loopvol.NodeHost;
 
@@ -19,10 +22,14 @@ namespace Loopvol.NodeHost;
 /// Paths from a request are hostile: they are walked without following links (<see cref="PinnedPath"/>), refused
 /// inside the driver's own directories (<see cref="PathGuard"/>) or where another volume is recorded, and the node
 /// only ever unmounts or removes what the journal recorded for that volume and the kernel shows is that volume's.
+/// Transient kernel contention (a loop device taken while it is being attached, an unmount refused while a process
+/// is still leaving) is retried a bounded number of times (<see cref="KernelRetry"/>), logged to <paramref name="logger"/>.
 /// </summary>
-public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layout, IFaultInjector faults, PathGuard guard)
+public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layout, IFaultInjector faults, PathGuard guard,
+    ILogger? logger = null)
 {
     private const string StagingField = "staging_target_path";
+    private readonly KernelRetry _kernel = new(logger ?? NullLogger.Instance);
 
     /// <summary>
     /// Attaches the image to a loop device and, for a mount volume, formats it if blank and mounts it at the
@@ -64,7 +71,9 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
         Microsoft.Win32.SafeHandles.SafeFileHandle? handle = null;
         if (device is null)
         {
-            (device, handle) = LoopDevices.Attach(image, readOnly: false, autoclear: !request.Block, directIo: true);
+            (device, handle) = await _kernel.LoopAttach.ExecuteAsync(
+                _ => ValueTask.FromResult(LoopDevices.Attach(image, readOnly: false, autoclear: !request.Block, directIo: true, faults)),
+                cancellationToken).ConfigureAwait(false);
         }
         try
         {
@@ -89,7 +98,7 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
                 // closes below; a block volume's has no autoclear and is detached here.
                 if (request.Block)
                 {
-                    UnexposeBlock(staging, request.Volume, device);
+                    UnexposeBlock(staging, request.Volume, device, CancellationToken.None);
                     LoopDevices.Detach(device);
                 }
                 if (journal.GetNodeVolume(id) is { StageState: NodeState.Attached })
@@ -136,11 +145,11 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
             {
                 if (block)
                 {
-                    UnexposeBlock(staging, volume, device);
+                    UnexposeBlock(staging, volume, device, cancellationToken);
                 }
                 else
                 {
-                    UnmountOurs(staging, device, block: false, StagingField);
+                    UnmountOurs(staging, device, block: false, StagingField, cancellationToken);
                 }
             }
         }
@@ -217,14 +226,14 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
     }
 
     /// <summary>Unmounts this volume's device from its file in the staging directory and removes the file.</summary>
-    private void UnexposeBlock(PinnedPath staging, ObjectId volume, string device)
+    private void UnexposeBlock(PinnedPath staging, ObjectId volume, string device, CancellationToken cancellationToken)
     {
         using var file = OpenRecorded(BlockStagingFile(staging.Path, volume), StagingField);
         if (file is null)
         {
             return;
         }
-        UnmountOurs(file, device, block: true, StagingField);
+        UnmountOurs(file, device, block: true, StagingField, cancellationToken);
         file.RemoveIfEmpty();
     }
 

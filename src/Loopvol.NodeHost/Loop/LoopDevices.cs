@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Loopvol.Core.Faults;
 using Loopvol.Core.Host;
 using Loopvol.Core.Native;
 using Microsoft.Win32.SafeHandles;
@@ -22,39 +23,50 @@ public static partial class LoopDevices
     private const int ConfigSize = 304; // struct loop_config: fd, block_size, loop_info64 (232), reserved (64).
     private const int FlagsOffset = 8 + 52; // loop_info64.lo_flags inside loop_config.
 
+    /// <summary>The call whose EBUSY means the device offered as free was taken meanwhile.</summary>
+    public const string ConfigureCall = "LOOP_CONFIGURE";
+
     /// <summary>
     /// Binds <paramref name="file"/> to a free loop device and returns the device's path and an open handle to it.
     /// With <paramref name="autoclear"/> the device detaches itself once the handle and every mount of it are gone.
+    /// One attempt: another process may take the device between LOOP_CTL_GET_FREE and LOOP_CONFIGURE, which then
+    /// fails with EBUSY (a <see cref="Core.Errors.CommandFailedException"/> for <see cref="ConfigureCall"/>); the
+    /// caller retries, and each call asks for a free device afresh. Fault point <c>attach.got-free</c>: the device
+    /// is open and not yet configured.
     /// </summary>
-    public static (string Device, SafeFileHandle Handle) Attach(string file, bool readOnly, bool autoclear, bool directIo)
+    public static (string Device, SafeFileHandle Handle) Attach(string file, bool readOnly, bool autoclear, bool directIo,
+        IFaultInjector faults)
     {
         using var backing = File.OpenHandle(file, FileMode.Open, readOnly ? FileAccess.Read : FileAccess.ReadWrite);
-        for (var attempt = 0; ; attempt++)
+        int index;
+        using (var control = File.OpenHandle("/dev/loop-control", FileMode.Open, FileAccess.ReadWrite))
         {
-            int index;
-            using (var control = File.OpenHandle("/dev/loop-control", FileMode.Open, FileAccess.ReadWrite))
-            {
-                index = (int)Errno.Check(IoctlNoArg(control, LoopCtlGetFree), "LOOP_CTL_GET_FREE", "/dev/loop-control");
-            }
-            var device = $"/dev/loop{index}";
-            var handle = File.OpenHandle(device, FileMode.Open, readOnly ? FileAccess.Read : FileAccess.ReadWrite);
+            index = (int)Errno.Check(IoctlNoArg(control, LoopCtlGetFree), "LOOP_CTL_GET_FREE", "/dev/loop-control");
+        }
+        var device = $"/dev/loop{index}";
+        var handle = File.OpenHandle(device, FileMode.Open, readOnly ? FileAccess.Read : FileAccess.ReadWrite);
+        int errno;
+        try
+        {
+            faults.Reached("attach.got-free");
             var flags = (readOnly ? FlagReadOnly : 0) | (autoclear ? FlagAutoclear : 0) | (directIo ? FlagDirectIo : 0);
             if (Configure(handle, backing, flags) == 0)
             {
                 return (device, handle);
             }
-            var errno = Errno.Last;
-            handle.Dispose();
-            if (errno == Errno.EBUSY && attempt < 16)
-            {
-                continue; // Another process took this device between GET_FREE and CONFIGURE: ask again.
-            }
-            if (errno == Errno.EINVAL && directIo)
-            {
-                return Attach(file, readOnly, autoclear, directIo: false); // The file system refuses direct I/O.
-            }
-            throw Errno.Failure("LOOP_CONFIGURE", $"{device} for {file}", errno);
+            errno = Errno.Last;
         }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+        handle.Dispose();
+        if (errno == Errno.EINVAL && directIo)
+        {
+            return Attach(file, readOnly, autoclear, directIo: false, faults); // The file system refuses direct I/O.
+        }
+        throw Errno.Failure(ConfigureCall, $"{device} for {file}", errno);
     }
 
     /// <summary>Detaches a loop device; one already detached is success.</summary>

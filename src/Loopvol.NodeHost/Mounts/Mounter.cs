@@ -60,16 +60,18 @@ public static partial class Mounter
 
     /// <summary>
     /// Unmounts the top mount at the pinned path's name (the parent stays pinned, and the last name is not followed
-    /// if it became a link). Not mounted: success.
+    /// if it became a link). Not mounted: success. Either way the path is pinned again afterwards, so a caller that
+    /// tries again sees what is mounted there now.
     /// </summary>
     public static void Unmount(PinnedPath target)
     {
         target.Release(); // An open descriptor on the mount's root would keep it busy.
-        if (Umount2(target.ByParent, UmountNoFollow) != 0 && Errno.Last is not (Errno.EINVAL or Errno.ENOENT))
-        {
-            throw Errno.Failure("umount2", target.Path, Errno.Last);
-        }
+        var errno = Umount2(target.ByParent, UmountNoFollow) == 0 ? 0 : Errno.Last;
         target.Reopen();
+        if (errno is not (0 or Errno.EINVAL or Errno.ENOENT))
+        {
+            throw Errno.Failure("umount2", target.Path, errno);
+        }
     }
 
     private static void Mount(string source, string target, string? fsType, ulong flags, string? data, string what)
