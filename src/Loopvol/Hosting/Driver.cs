@@ -105,9 +105,9 @@ public sealed partial class Driver : IAsyncDisposable
                 [new DataDirectoryCheck(settings.DataDirectory), new JournalReadiness(journal)],
                 loggerFactory.CreateLogger<IdentityService>());
             var controller = new ControllerService(pool, new ControllerOptions(settings.NodeId, settings.EnableAttach));
-            var nodeVolumes = new NodeVolumes(journal, images.Layout, settings.Faults,
-                new NodeHost.Paths.PathGuard(settings.DataDirectory, settings.PoolDirectory));
             var nodeLogger = loggerFactory.CreateLogger("Loopvol.Node");
+            var nodeVolumes = new NodeVolumes(journal, images.Layout, settings.Faults,
+                new NodeHost.Paths.PathGuard(settings.DataDirectory, settings.PoolDirectory), nodeLogger);
             var repairs = nodeVolumes.Reconcile();
             foreach (var repair in repairs)
             {
