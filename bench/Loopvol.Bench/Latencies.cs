@@ -12,13 +12,16 @@ internal sealed class Latencies(int capacity)
     public void Add(TimeSpan elapsed) => _ms.Add(elapsed.TotalMilliseconds);
 
     /// <summary>The nearest-rank percentile, in milliseconds.</summary>
-    public double Percentile(double p)
+    public double Percentile(double p) => Percentile(_ms, p);
+
+    /// <summary>The nearest-rank percentile of any samples (NaN when there are none).</summary>
+    public static double Percentile(IEnumerable<double> samples, double p)
     {
-        if (_ms.Count == 0)
+        var sorted = samples.Order().ToList();
+        if (sorted.Count == 0)
         {
             return double.NaN;
         }
-        var sorted = _ms.Order().ToList();
         var rank = (int)Math.Ceiling(p / 100 * sorted.Count);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
     }

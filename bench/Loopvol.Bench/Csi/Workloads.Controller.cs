@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Loopvol.Csi.V1;
 using Grpc.Core;
+using Loopvol.Csi.V1;
 
 namespace Loopvol.Bench.Csi;
 
@@ -16,7 +16,14 @@ internal static partial class Workloads
                 {
                     var pair = new Cleanup(o.Made);
                     await CreateVolumeAsync(t, $"bench-cd-{concurrency}-{i}-{Guid.NewGuid():N}", o.SmallVolumeBytes, pair, ct);
-                    await pair.RunAsync(); // The DeleteVolume of the pair (and, if cut off, the lookup by name first).
+                    // The DeleteVolume of the pair (and, if cut off, the create repeated by name first).
+                    if (await pair.RunAsync() is { Count: > 0 } failed)
+                    {
+                        lock (result.CleanupFailures)
+                        {
+                            result.CleanupFailures.AddRange(failed);
+                        }
+                    }
                 }, ct));
         }
     }

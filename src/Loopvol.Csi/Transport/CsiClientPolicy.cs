@@ -97,7 +97,7 @@ public sealed class CsiClientPolicy
         return id;
     }
 
-    /// <summary>Deletes <paramref name="id"/> under the policy (a delete is idempotent: NOT_FOUND is not an answer it gives).</summary>
+    /// <summary>Deletes <paramref name="id"/> under the policy; a CSI delete is idempotent, so repeating it is safe.</summary>
     public Task DeleteAsync(string id, Func<string, CallOptions, Task> delete, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(delete);
