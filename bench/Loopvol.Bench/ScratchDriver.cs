@@ -1,5 +1,4 @@
 using Grpc.Net.Client;
-using Loopvol.Cli;
 using Loopvol.Csi.Transport;
 using Loopvol.Csi.V1;
 using Loopvol.Hosting;
@@ -39,8 +38,13 @@ internal sealed class ScratchDriver : IAsyncDisposable
         try
         {
             var endpoint = GrpcEndpoint.Unix(Path.Combine(scratch.MountPoint, "csi.sock"));
-            var driver = Driver.Create(await SettingsAsync(endpoint, Path.Combine(scratch.MountPoint, "data")),
-                NullLoggerFactory.Instance);
+            var driver = Driver.Create(new DriverSettings
+            {
+                Endpoint = endpoint,
+                NodeId = "bench",
+                DriverName = Loopvol.Csi.DriverIdentity.DefaultName,
+                DataDirectory = Path.Combine(scratch.MountPoint, "data"),
+            }, NullLoggerFactory.Instance);
             await driver.Server.StartAsync();
             return new ScratchDriver(scratch, driver, endpoint);
         }
@@ -56,20 +60,5 @@ internal sealed class ScratchDriver : IAsyncDisposable
         _channel.Dispose();
         await Driver.DisposeAsync();
         _scratch.Dispose();
-    }
-
-    /// <summary>
-    /// The settings the driver's own command line makes of these flags (whatever type the settings give the endpoint).
-    /// </summary>
-    private static async Task<DriverSettings> SettingsAsync(GrpcEndpoint endpoint, string dataDirectory)
-    {
-        DriverSettings? settings = null;
-        var exit = await LoopvolCommand.Create(s =>
-            {
-                settings = s;
-                return Task.FromResult(0);
-            })
-            .Parse(["--endpoint", endpoint.ToString(), "--nodeid", "bench", "--data-dir", dataDirectory]).InvokeAsync();
-        return settings ?? throw new InvalidOperationException($"the driver's command line refused the bench settings (exit {exit})");
     }
 }

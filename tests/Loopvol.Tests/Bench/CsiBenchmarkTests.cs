@@ -1,7 +1,11 @@
 using Loopvol.Bench.Csi;
+using Loopvol.Core.Concurrency;
+using Loopvol.Csi;
+using Loopvol.Csi.Services;
 using Loopvol.Csi.Transport;
 using Loopvol.Tests.Node;
 using Loopvol.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Loopvol.Tests.Bench;
 
@@ -16,7 +20,7 @@ public sealed class CsiBenchmarkTests : NodeFixture
     };
 
     /// <summary>The in-process driver's endpoint, as the benchmark's CSI channel takes it.</summary>
-    private GrpcEndpoint Endpoint => GrpcEndpoint.Parse(Driver.Settings.Endpoint.ToString());
+    private GrpcEndpoint Endpoint => Driver.Settings.Endpoint;
 
     [Test]
     public async Task EveryWorkload_ShortRun_MeasuresAndCleansUpEverything()
@@ -39,7 +43,7 @@ public sealed class CsiBenchmarkTests : NodeFixture
     {
         await using var other = await InProcessDriver.StartAsync();
 
-        var second = GrpcEndpoint.Parse(other.Settings.Endpoint.ToString());
+        var second = other.Settings.Endpoint;
 
         var results = await CsiBenchmark.RunAsync([Endpoint, second], ["create-delete"], Small, default);
 
@@ -51,7 +55,13 @@ public sealed class CsiBenchmarkTests : NodeFixture
     public async Task EndpointWithoutTheCapabilities_EveryWorkloadIsSkippedNotFailed()
     {
         using var dir = new TempDirectory();
-        await using var server = await IdentityOnlyServer.StartAsync(dir.Combine("csi.sock"));
+        // The real server with only an Identity service that advertises nothing: every other method is UNIMPLEMENTED.
+        var identity = new IdentityService(new DriverIdentity("identity-only.example.org", "1"), [], [],
+            NullLogger<IdentityService>.Instance);
+        using var tracker = new CallTracker();
+        await using var server = CsiServer.Create(GrpcEndpoint.Unix(dir.Combine("csi.sock")), new CsiServices(identity),
+            new CsiServerOptions(), tracker, NullLoggerFactory.Instance);
+        await server.StartAsync();
 
         var results = await CsiBenchmark.RunAsync([server.Endpoint], Workloads.All, Small, default);
 

@@ -153,7 +153,7 @@ public sealed class ClientPolicyTests
         using var dir = new TempDirectory();
         var gate = new Gate("create-volume.reserved");
         await using var driver = await InProcessDriver.StartAsync(s => s with { DataDirectory = dir.Combine("data"), Faults = gate });
-        using var channel = CsiChannel.Create(GrpcEndpoint.Parse(driver.Settings.Endpoint.ToString()));
+        using var channel = CsiChannel.Create(driver.Settings.Endpoint);
         var controller = new ControllerClient(channel);
         var request = new CreateVolumeRequest
         {
@@ -210,7 +210,7 @@ public sealed class ClientPolicyTests
     public async Task UndoOfACreateRefusedOnRepeat_DeletesNothing()
     {
         await using var driver = await InProcessDriver.StartAsync();
-        using var channel = CsiChannel.Create(GrpcEndpoint.Parse(driver.Settings.Endpoint.ToString()));
+        using var channel = CsiChannel.Create(driver.Settings.Endpoint);
         var controller = new ControllerClient(channel);
         var calls = 0;
         var deletes = 0;
