@@ -45,8 +45,9 @@ internal static class KubernetesNamesMigration
     }
 
     public static string Serialize(IReadOnlyDictionary<string, string> names) =>
-        JsonSerializer.Serialize(new SortedDictionary<string, string>(names.ToDictionary(), StringComparer.Ordinal));
+        JsonSerializer.Serialize(new SortedDictionary<string, string>(names.ToDictionary(), StringComparer.Ordinal),
+            StringMapJson.Default.SortedDictionaryStringString);
 
     public static IReadOnlyDictionary<string, string> Parse(string text) =>
-        JsonSerializer.Deserialize<SortedDictionary<string, string>>(text) ?? [];
+        JsonSerializer.Deserialize(text, StringMapJson.Default.SortedDictionaryStringString) ?? [];
 }

@@ -50,7 +50,7 @@ internal static class LegacyArguments
     {
         RequiredBytes = required,
         LimitBytes = limit,
-        Parameters = JsonSerializer.Deserialize<Dictionary<string, string>>(parameters) ?? [],
+        Parameters = JsonSerializer.Deserialize(parameters, StringMapJson.Default.DictionaryStringString) ?? [],
         ContentSource = contentSource is null ? null : Source(contentSource),
         Accessibility = accessibility is null ? null : Topology(accessibility),
         Capabilities = capabilities is null ? null : CapabilitySet.Of(capabilities.Split('|').Select(Capability)),
