@@ -1,8 +1,11 @@
 using System.Net;
+using Grpc.Reflection;
+using Grpc.Reflection.V1Alpha;
 using Loopvol.Core.Concurrency;
 using Loopvol.Core.Native;
 using Loopvol.Csi.Services;
 using Loopvol.Csi.Transport.Interceptors;
+using Loopvol.Csi.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,6 +14,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 
 namespace Loopvol.Csi.Transport;
 
@@ -67,7 +71,8 @@ public sealed class CsiServer : IAsyncDisposable
         });
         if (options.EnableReflection)
         {
-            builder.Services.AddGrpcReflection();
+            // Described from the generated descriptors, not found by reflection over types: native AOT keeps it whole.
+            builder.Services.AddSingleton(new ReflectionServiceImpl(Reflected(services)));
         }
         AddServices(builder.Services, services);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
@@ -81,7 +86,7 @@ public sealed class CsiServer : IAsyncDisposable
         MapServices(app, services);
         if (options.EnableReflection)
         {
-            app.MapGrpcReflectionService();
+            app.MapGrpcService<ReflectionServiceImpl>();
         }
         app.MapFallback("{**path}", UnknownMethods.AnswerAsync);
         return new CsiServer(app, endpoint, options, loggerFactory.CreateLogger("Loopvol.Transport"));
@@ -102,6 +107,25 @@ public sealed class CsiServer : IAsyncDisposable
         {
             di.AddSingleton(groups);
         }
+    }
+
+    /// <summary>The services this server maps, and the reflection service itself, as grpcurl lists them.</summary>
+    private static IEnumerable<ServiceDescriptor> Reflected(CsiServices services)
+    {
+        yield return Identity.Descriptor;
+        if (services.Controller is not null)
+        {
+            yield return Controller.Descriptor;
+        }
+        if (services.Node is not null)
+        {
+            yield return Node.Descriptor;
+        }
+        if (services.GroupController is not null)
+        {
+            yield return GroupController.Descriptor;
+        }
+        yield return ServerReflection.Descriptor;
     }
 
     private static void MapServices(WebApplication app, CsiServices services)
