@@ -147,7 +147,7 @@ public sealed class ImageStore
         }
         File.Delete(path);
         _faults.Reached("image.delete.after-unlink");
-        FileOps.SyncDirectory(Layout.Directory);
+        Directories.Sync(Layout.Directory);
     }
 
     /// <summary>
@@ -175,7 +175,7 @@ public sealed class ImageStore
             File.SetUnixFileMode(incoming, mode);
             File.Move(incoming, final, overwrite: false);
             _faults.Reached("image.create.renamed");
-            FileOps.SyncDirectory(Layout.Directory);
+            Directories.Sync(Layout.Directory);
         }
         finally
         {

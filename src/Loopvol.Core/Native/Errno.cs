@@ -17,6 +17,8 @@ public static class Errno
     public const int EDQUOT = 122;
     public const int ERANGE = 34;
     public const int ENODATA = 61;
+    public const int EEXIST = 17;
+    public const int ENOTEMPTY = 39;
 
     public static int Last => Marshal.GetLastPInvokeError();
 

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace Loopvol.Core.Native;
@@ -7,12 +6,12 @@ namespace Loopvol.Core.Native;
 /// Extended attributes (setxattr(2), getxattr(2)): small named values the file system keeps with a file, in its
 /// inode, so they travel with the file through renames and are synced with it by fsync.
 /// </summary>
-public static partial class ExtendedAttributes
+public static class ExtendedAttributes
 {
     /// <summary>Sets <paramref name="name"/> on an open file, replacing any value it had.</summary>
     public static void Set(SafeFileHandle file, string name, ReadOnlySpan<byte> value, string subject)
     {
-        if (FSetXattr(file, name, value, (nuint)value.Length, 0) != 0)
+        if (Libc.FSetXattr(file, name, value, (nuint)value.Length, 0) != 0)
         {
             throw Errno.Failure("fsetxattr", $"{subject} ({name})", Errno.Last);
         }
@@ -21,7 +20,7 @@ public static partial class ExtendedAttributes
     /// <summary>Sets <paramref name="name"/> on the file at <paramref name="path"/>, replacing any value it had.</summary>
     public static void Set(string path, string name, ReadOnlySpan<byte> value)
     {
-        if (SetXattr(path, name, value, (nuint)value.Length, 0) != 0)
+        if (Libc.SetXattr(path, name, value, (nuint)value.Length, 0) != 0)
         {
             throw Errno.Failure("setxattr", $"{path} ({name})", Errno.Last);
         }
@@ -32,13 +31,13 @@ public static partial class ExtendedAttributes
     {
         while (true)
         {
-            var length = GetXattr(path, name, [], 0);
+            var length = Libc.GetXattr(path, name, [], 0);
             if (length < 0)
             {
                 return Errno.Last == Errno.ENODATA ? null : throw Errno.Failure("getxattr", $"{path} ({name})", Errno.Last);
             }
             var buffer = new byte[length];
-            var read = GetXattr(path, name, buffer, (nuint)buffer.Length);
+            var read = Libc.GetXattr(path, name, buffer, (nuint)buffer.Length);
             if (read >= 0)
             {
                 return buffer[..(int)read];
@@ -50,13 +49,4 @@ public static partial class ExtendedAttributes
             // The value grew between the two calls: ask its size again.
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "fsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int FSetXattr(SafeFileHandle fd, string name, ReadOnlySpan<byte> value, nuint size, int flags);
-
-    [LibraryImport("libc", EntryPoint = "setxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int SetXattr(string path, string name, ReadOnlySpan<byte> value, nuint size, int flags);
-
-    [LibraryImport("libc", EntryPoint = "getxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial nint GetXattr(string path, string name, Span<byte> value, nuint size);
 }

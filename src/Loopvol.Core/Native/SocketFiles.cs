@@ -1,12 +1,8 @@
-using System.Runtime.InteropServices;
-
 namespace Loopvol.Core.Native;
 
 /// <summary>What a server needs to manage its Unix socket file: the umask it binds under, and the file's identity.</summary>
-public static partial class SocketFiles
+public static class SocketFiles
 {
-    private const int AtFdCwd = -100;
-    private const int AtSymlinkNoFollow = 0x100;
     private const uint StatxType = 0x1;
     private const uint StatxIno = 0x100;
     private const int StatxModeOffset = 28;
@@ -17,8 +13,7 @@ public static partial class SocketFiles
     private const int SocketType = 0xC000;
 
     /// <summary>umask(2): sets the process's file mode creation mask and returns the previous one.</summary>
-    [LibraryImport("libc", EntryPoint = "umask")]
-    public static partial uint Umask(uint mask);
+    public static uint Umask(uint mask) => Libc.Umask(mask);
 
     /// <summary>True when <paramref name="path"/> exists and is a socket (links are not followed).</summary>
     public static bool IsSocket(string path) => Stat(path) is { } st && (st.Mode & TypeMask) == SocketType;
@@ -27,14 +22,11 @@ public static partial class SocketFiles
     public static unsafe (int Mode, uint DevMajor, uint DevMinor, ulong Inode)? Stat(string path)
     {
         var buffer = stackalloc byte[256];
-        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxIno, buffer) != 0)
+        if (Libc.Statx(Libc.AtFdCwd, path, Libc.AtSymlinkNoFollow, StatxType | StatxIno, buffer) != 0)
         {
             return null;
         }
         return (*(ushort*)(buffer + StatxModeOffset), *(uint*)(buffer + StatxDevMajorOffset),
             *(uint*)(buffer + StatxDevMinorOffset), *(ulong*)(buffer + StatxInoOffset));
     }
-
-    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 }

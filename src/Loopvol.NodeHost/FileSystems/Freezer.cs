@@ -1,11 +1,10 @@
-using System.Runtime.InteropServices;
 using Loopvol.Core.Native;
 using Microsoft.Win32.SafeHandles;
 
 namespace Loopvol.NodeHost.FileSystems;
 
 /// <summary>FIFREEZE and FITHAW on a mounted file system: writes block (after a flush) until it is thawed.</summary>
-public static partial class Freezer
+public static class Freezer
 {
     private const uint Fifreeze = 0xC0045877; // _IOWR('X', 119, int)
     private const uint Fithaw = 0xC0045878; // _IOWR('X', 120, int)
@@ -27,21 +26,15 @@ public static partial class Freezer
 
     private static void Call(string mountPoint, uint request, string name)
     {
-        var fd = Open(mountPoint, 0);
+        var fd = Libc.Open(mountPoint, Libc.ORdonly);
         if (fd < 0)
         {
             throw Errno.Failure("open", mountPoint, Errno.Last);
         }
         using var handle = new SafeFileHandle(fd, ownsHandle: true);
-        if (Ioctl(handle, request, 0) != 0)
+        if (Libc.Ioctl(handle, request, 0) != 0)
         {
             throw Errno.Failure(name, mountPoint, Errno.Last);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
-    private static partial int Ioctl(SafeFileHandle fd, nuint request, nint argument);
 }

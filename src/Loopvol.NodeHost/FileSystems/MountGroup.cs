@@ -4,7 +4,7 @@ using Loopvol.NodeHost.Paths;
 namespace Loopvol.NodeHost.FileSystems;
 
 /// <summary>volume_mount_group: the staged root becomes group-owned, group-writable and setgid.</summary>
-internal static partial class MountGroup
+internal static class MountGroup
 {
     public static void Apply(PinnedPath root, int gid)
     {
@@ -12,13 +12,9 @@ internal static partial class MountGroup
         var path = root.ProcPath;
         File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.GroupRead | UnixFileMode.GroupWrite |
                                    UnixFileMode.GroupExecute | UnixFileMode.SetGroup);
-        if (Chown(path, -1, gid) != 0)
+        if (Libc.Chown(path, -1, gid) != 0)
         {
             throw Errno.Failure("chown", root.Path, Errno.Last);
         }
     }
-
-    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "chown", SetLastError = true,
-        StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-    private static partial int Chown(string path, int uid, int gid);
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Loopvol.Core.Faults;
 using Loopvol.Core.Host;
 using Loopvol.Core.Native;
@@ -11,7 +10,7 @@ namespace Loopvol.NodeHost.Loop;
 /// LOOP_CONFIGURE to bind a file to it in one step (with direct I/O when asked, and autoclear so that the device
 /// goes away by itself when its last user closes it), LOOP_SET_CAPACITY after the file grew, LOOP_CLR_FD to detach.
 /// </summary>
-public static partial class LoopDevices
+public static class LoopDevices
 {
     private const uint LoopCtlGetFree = 0x4C82;
     private const uint LoopConfigure = 0x4C0A;
@@ -41,7 +40,7 @@ public static partial class LoopDevices
         int index;
         using (var control = File.OpenHandle("/dev/loop-control", FileMode.Open, FileAccess.ReadWrite))
         {
-            index = (int)Errno.Check(IoctlNoArg(control, LoopCtlGetFree), "LOOP_CTL_GET_FREE", "/dev/loop-control");
+            index = (int)Errno.Check(Libc.Ioctl(control, LoopCtlGetFree), "LOOP_CTL_GET_FREE", "/dev/loop-control");
         }
         var device = $"/dev/loop{index}";
         var handle = File.OpenHandle(device, FileMode.Open, readOnly ? FileAccess.Read : FileAccess.ReadWrite);
@@ -83,7 +82,7 @@ public static partial class LoopDevices
         }
         using (handle)
         {
-            if (IoctlNoArg(handle, LoopClrFd) != 0 && Errno.Last is not Errno.ENXIO)
+            if (Libc.Ioctl(handle, LoopClrFd) != 0 && Errno.Last is not Errno.ENXIO)
             {
                 throw Errno.Failure("LOOP_CLR_FD", device, Errno.Last);
             }
@@ -94,7 +93,7 @@ public static partial class LoopDevices
     public static void RefreshCapacity(string device)
     {
         using var handle = File.OpenHandle(device, FileMode.Open, FileAccess.Read);
-        Errno.Check(IoctlNoArg(handle, LoopSetCapacity), "LOOP_SET_CAPACITY", device);
+        Errno.Check(Libc.Ioctl(handle, LoopSetCapacity), "LOOP_SET_CAPACITY", device);
     }
 
     /// <summary>The loop device that holds <paramref name="file"/>, if one does.</summary>
@@ -110,12 +109,6 @@ public static partial class LoopDevices
         new Span<byte>(config, ConfigSize).Clear();
         *(uint*)config = (uint)backing.DangerousGetHandle();
         *(uint*)(config + FlagsOffset) = flags;
-        return IoctlPointer(device, LoopConfigure, config);
+        return Libc.Ioctl(device, LoopConfigure, config);
     }
-
-    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
-    private static partial int IoctlNoArg(SafeFileHandle fd, nuint request);
-
-    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
-    private static unsafe partial int IoctlPointer(SafeFileHandle fd, nuint request, byte* argument);
 }

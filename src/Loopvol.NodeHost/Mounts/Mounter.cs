@@ -1,11 +1,10 @@
-using System.Runtime.InteropServices;
 using Loopvol.Core.Native;
 using Loopvol.NodeHost.Paths;
 
 namespace Loopvol.NodeHost.Mounts;
 
 /// <summary>mount(2) and umount2(2), called directly; no shell, no mount(8).</summary>
-public static partial class Mounter
+public static class Mounter
 {
     public const ulong ReadOnly = 1;
     public const ulong NoSuid = 2;
@@ -38,7 +37,9 @@ public static partial class Mounter
     /// descriptor, so a name swapped since the check changes nothing). Returns errno, 0 on success.
     /// </summary>
     public static int TryMount(string source, PinnedPath target, string? fsType, ulong flags, string? data) =>
-        MountSyscall(source, target.ProcPath, fsType, flags, string.IsNullOrEmpty(data) ? null : data) == 0 ? 0 : Errno.Last;
+        Libc.Mount(source, target.ProcPath, fsType, flags, string.IsNullOrEmpty(data) ? null : data) == 0
+            ? 0
+            : Errno.Last;
 
     /// <summary>
     /// Bind-mounts the pinned <paramref name="source"/> on the pinned <paramref name="target"/>, then, if asked,
@@ -66,7 +67,7 @@ public static partial class Mounter
     public static void Unmount(PinnedPath target)
     {
         target.Release(); // An open descriptor on the mount's root would keep it busy.
-        var errno = Umount2(target.ByParent, UmountNoFollow) == 0 ? 0 : Errno.Last;
+        var errno = Libc.Umount2(target.ByParent, UmountNoFollow) == 0 ? 0 : Errno.Last;
         target.Reopen();
         if (errno is not (0 or Errno.EINVAL or Errno.ENOENT))
         {
@@ -76,7 +77,7 @@ public static partial class Mounter
 
     private static void Mount(string source, string target, string? fsType, ulong flags, string? data, string what)
     {
-        if (MountSyscall(source, target, fsType, flags, string.IsNullOrEmpty(data) ? null : data) != 0)
+        if (Libc.Mount(source, target, fsType, flags, string.IsNullOrEmpty(data) ? null : data) != 0)
         {
             throw Errno.Failure("mount", what, Errno.Last);
         }
@@ -85,15 +86,9 @@ public static partial class Mounter
     /// <summary>Unmounts <paramref name="target"/>; a target that is not mounted is success.</summary>
     public static void Unmount(string target)
     {
-        if (Umount2(target, 0) != 0 && Errno.Last is not (Errno.EINVAL or Errno.ENOENT))
+        if (Libc.Umount2(target, 0) != 0 && Errno.Last is not (Errno.EINVAL or Errno.ENOENT))
         {
             throw Errno.Failure("umount2", target, Errno.Last);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int MountSyscall(string source, string target, string? fsType, ulong flags, string? data);
-
-    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Umount2(string target, int flags);
 }

@@ -109,7 +109,7 @@ public sealed class PinnedPath : IDisposable
             return;
         }
         var errno = directory ? PathCalls.MakeDirectory(Parent, Name) : PathCalls.CreateFile(Parent, Name);
-        if (errno is not (0 or PathCalls.EEXIST))
+        if (errno is not (0 or Errno.EEXIST))
         {
             throw Errno.Failure(directory ? "mkdirat" : "openat(O_CREAT)", Path, errno);
         }
@@ -156,7 +156,7 @@ public sealed class PinnedPath : IDisposable
             Handle = null;
             return true;
         }
-        return errno is PathCalls.ENOTEMPTY or Errno.EBUSY ? false : throw Errno.Failure("unlinkat", Path, errno);
+        return errno is Errno.ENOTEMPTY or Errno.EBUSY ? false : throw Errno.Failure("unlinkat", Path, errno);
     }
 
     public void Dispose()
@@ -171,7 +171,7 @@ public sealed class PinnedPath : IDisposable
         if (handle is null && errno == Errno.ENOENT && create)
         {
             var made = PathCalls.MakeDirectory(directory, name);
-            if (made is not (0 or PathCalls.EEXIST))
+            if (made is not (0 or Errno.EEXIST))
             {
                 throw Errno.Failure("mkdirat", walked, made);
             }

@@ -1,11 +1,10 @@
-using System.Runtime.InteropServices;
 using Loopvol.Core.Native;
 using Microsoft.Win32.SafeHandles;
 
 namespace Loopvol.Pool.Internal;
 
 /// <summary>The file system calls the pool is built on.</summary>
-internal static partial class FileOps
+internal static class FileOps
 {
     private const uint Ficlone = 0x40049409; // _IOW(0x94, 9, int)
     private const int SeekData = 3;
@@ -14,7 +13,7 @@ internal static partial class FileOps
     /// <summary>Makes <paramref name="target"/> share every extent of <paramref name="source"/>; false when the file system cannot.</summary>
     public static bool TryReflink(SafeFileHandle source, SafeFileHandle target, string subject)
     {
-        if (Ioctl(target, Ficlone, source) == 0)
+        if (Libc.Ioctl(target, Ficlone, source) == 0)
         {
             return true;
         }
@@ -33,7 +32,7 @@ internal static partial class FileOps
         while (offset < length)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var data = Lseek(source, offset, SeekData);
+            var data = Libc.Lseek(source, offset, SeekData);
             if (data < 0)
             {
                 if (Errno.Last == Errno.ENXIO)
@@ -42,7 +41,7 @@ internal static partial class FileOps
                 }
                 throw Errno.Failure("lseek(SEEK_DATA)", subject, Errno.Last);
             }
-            var hole = Errno.Check(Lseek(source, data, SeekHole), "lseek(SEEK_HOLE)", subject);
+            var hole = Errno.Check(Libc.Lseek(source, data, SeekHole), "lseek(SEEK_HOLE)", subject);
             CopyRange(source, target, data, Math.Min(hole, length) - data, subject, cancellationToken);
             offset = hole;
         }
@@ -54,7 +53,7 @@ internal static partial class FileOps
         long offset = 0, total = 0;
         while (offset < length)
         {
-            var data = Lseek(handle, offset, SeekData);
+            var data = Libc.Lseek(handle, offset, SeekData);
             if (data < 0)
             {
                 if (Errno.Last == Errno.ENXIO)
@@ -63,29 +62,14 @@ internal static partial class FileOps
                 }
                 throw Errno.Failure("lseek(SEEK_DATA)", subject, Errno.Last);
             }
-            var hole = Errno.Check(Lseek(handle, data, SeekHole), "lseek(SEEK_HOLE)", subject);
+            var hole = Errno.Check(Libc.Lseek(handle, data, SeekHole), "lseek(SEEK_HOLE)", subject);
             total += Math.Min(hole, length) - data;
             offset = hole;
         }
         return total;
     }
 
-    /// <summary>fsync(2) of a directory, so a rename or unlink in it is durable.</summary>
-    public static void SyncDirectory(string directory)
-    {
-        // .NET opens no directory as a file, so this is open(2) itself (O_RDONLY is 0 on every architecture).
-        var fd = (int)Errno.Check(Open(directory, 0), "open", directory);
-        try
-        {
-            Errno.Check(FsyncFd(fd), "fsync", directory);
-        }
-        finally
-        {
-            _ = Close(fd);
-        }
-    }
-
-    public static void Sync(SafeFileHandle handle, string subject) => Errno.Check(Fsync(handle), "fsync", subject);
+    public static void Sync(SafeFileHandle handle, string subject) => Errno.Check(Libc.Fsync(handle), "fsync", subject);
 
     /// <summary>
     /// ftruncate(2): sets a file's length, leaving any new part a hole. Unlike <c>RandomAccess.SetLength</c> it keeps
@@ -93,7 +77,7 @@ internal static partial class FileOps
     /// <see cref="Core.Errors.CommandFailedException"/> with that exit code.
     /// </summary>
     public static void SetLength(SafeFileHandle handle, long length, string subject) =>
-        Errno.Check(Ftruncate(handle, length), "ftruncate", subject);
+        Errno.Check(Libc.Ftruncate(handle, length), "ftruncate", subject);
 
     private static unsafe void CopyRange(SafeFileHandle source, SafeFileHandle target, long start, long count,
         string subject, CancellationToken cancellationToken)
@@ -103,7 +87,8 @@ internal static partial class FileOps
         {
             cancellationToken.ThrowIfCancellationRequested();
             var chunk = (nuint)Math.Min(count, 1L << 30);
-            var copied = Errno.Check(CopyFileRange(source, &inOffset, target, &outOffset, chunk, 0), "copy_file_range", subject);
+            var copied = Errno.Check(Libc.CopyFileRange(source, &inOffset, target, &outOffset, chunk, 0),
+                "copy_file_range", subject);
             if (copied == 0)
             {
                 return; // The source ended early (it was shorter than its recorded size).
@@ -111,29 +96,4 @@ internal static partial class FileOps
             count -= copied;
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
-    private static partial int Ioctl(SafeFileHandle fd, nuint request, SafeFileHandle argument);
-
-    [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
-    private static partial long Lseek(SafeFileHandle fd, long offset, int whence);
-
-    [LibraryImport("libc", EntryPoint = "copy_file_range", SetLastError = true)]
-    private static unsafe partial nint CopyFileRange(SafeFileHandle fdIn, long* offIn, SafeFileHandle fdOut, long* offOut,
-        nuint length, uint flags);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(SafeFileHandle fd);
-
-    [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
-    private static partial int Ftruncate(SafeFileHandle fd, long length);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int FsyncFd(int fd);
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 }

@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using Loopvol.Core.Faults;
+using Loopvol.Core.Native;
 
 namespace Loopvol.Hosting;
 
@@ -7,7 +7,7 @@ namespace Loopvol.Hosting;
 /// Test-only: when the environment variable <c>LOOPVOL_TEST_CRASH_AT</c> names a fault point, the process kills
 /// itself with SIGKILL on reaching it, so crash tests can stop the real driver at each step of an operation.
 /// </summary>
-internal sealed partial class KillAtFault(string point) : IFaultInjector
+internal sealed class KillAtFault(string point) : IFaultInjector
 {
     public const string Variable = "LOOPVOL_TEST_CRASH_AT";
     private const int SigKill = 9;
@@ -21,10 +21,7 @@ internal sealed partial class KillAtFault(string point) : IFaultInjector
         {
             Console.Error.WriteLine($"{Variable}: killing myself at {reached}");
             Console.Error.Flush();
-            _ = Kill(Environment.ProcessId, SigKill);
+            _ = Libc.Kill(Environment.ProcessId, SigKill);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill")]
-    private static partial int Kill(int pid, int signal);
 }

@@ -1,8 +1,6 @@
-using System.Runtime.InteropServices;
 using Loopvol.Core.Errors;
 using Loopvol.Core.Native;
 using Microsoft.Extensions.Logging;
-using Microsoft.Win32.SafeHandles;
 
 namespace Loopvol.Hosting;
 
@@ -94,7 +92,7 @@ public sealed partial class SpaceReserve : IDisposable
         {
             using (var handle = File.OpenHandle(temporary, FileMode.Create, FileAccess.Write))
             {
-                if (Fallocate(handle, 0, 0, _bytes) != 0)
+                if (Libc.Fallocate(handle, 0, 0, _bytes) != 0)
                 {
                     throw Errno.Failure("fallocate", temporary, Errno.Last);
                 }
@@ -112,36 +110,24 @@ public sealed partial class SpaceReserve : IDisposable
     /// <summary>syncfs(2) on the data directory's file system.</summary>
     private void SyncFileSystem()
     {
-        // .NET opens no directory as a file, so this is open(2) itself (O_RDONLY is 0 on every architecture).
-        var fd = Open(_directory, 0);
+        // .NET opens no directory as a file, so this is open(2) itself.
+        var fd = Libc.Open(_directory, Libc.ORdonly);
         if (fd < 0)
         {
             throw Errno.Failure("open", _directory, Errno.Last);
         }
         try
         {
-            if (Syncfs(fd) != 0)
+            if (Libc.Syncfs(fd) != 0)
             {
                 throw Errno.Failure("syncfs", _directory, Errno.Last);
             }
         }
         finally
         {
-            _ = Close(fd);
+            _ = Libc.Close(fd);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
-    private static partial int Syncfs(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
-
-    [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
-    private static partial int Fallocate(SafeFileHandle fd, int mode, long offset, long length);
 
     [LoggerMessage(10, LogLevel.Warning,
         "the file system of {Directory} is full ({Available} bytes free): released the journal's {Bytes}-byte reserve so " +
