@@ -92,7 +92,15 @@ public sealed partial class DriverProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
         var driver = new DriverProcess(Process.Start(info)!, dataDirectory);
-        await driver.WaitUntilServingAsync(TimeSpan.FromSeconds(30));
+        try
+        {
+            await driver.WaitUntilServingAsync(TimeSpan.FromSeconds(30));
+        }
+        catch
+        {
+            await driver.DisposeAsync(); // Never leave a driver running that no test will stop.
+            throw;
+        }
         return driver;
     }
 

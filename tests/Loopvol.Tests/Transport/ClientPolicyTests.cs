@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Grpc.Core;
-using Loopvol.Core.Faults;
 using Loopvol.Csi.Transport;
 using Loopvol.Csi.V1;
 using Loopvol.Tests.Controller;
@@ -261,25 +260,5 @@ public sealed class ClientPolicyTests
 
         public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(
             Method<TRequest, TResponse> method, string? host, CallOptions options) => throw new NotSupportedException();
-    }
-
-    /// <summary>Holds the create that reaches <paramref name="point"/> until <see cref="Open"/>.</summary>
-    private sealed class Gate(string point) : IFaultInjector
-    {
-        private readonly ManualResetEventSlim _open = new();
-        private readonly SemaphoreSlim _entered = new(0);
-
-        public Task<bool> WaitEnteredAsync(TimeSpan timeout) => _entered.WaitAsync(timeout);
-
-        public void Open() => _open.Set();
-
-        public void Reached(string at)
-        {
-            if (at == point && !_open.IsSet)
-            {
-                _entered.Release();
-                _open.Wait(TimeSpan.FromSeconds(30));
-            }
-        }
     }
 }
