@@ -40,11 +40,19 @@ public static partial class DriverHost
             }
             Started(logger, settings.DriverName, DriverIdentity.AssemblyVersion, settings.NodeId,
                 settings.DataDirectory);
+            ReleaseStartupMemory();
             await stop.Task.ConfigureAwait(false);
             await driver.Server.StopAsync().ConfigureAwait(false);
         }
         return 0;
     }
+
+    /// <summary>
+    /// Start-up (configuration, routing tables, reconciliation) leaves garbage the driver never needs again: collect
+    /// it once and give its memory back, so a node's idle driver holds only what serving takes.
+    /// </summary>
+    private static void ReleaseStartupMemory() =>
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
 
     private static void RequestStop(PosixSignalContext context, TaskCompletionSource stop)
     {
