@@ -57,6 +57,10 @@ public sealed class CsiServer : IAsyncDisposable
         builder.Services.AddSingleton(tracker);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
         builder.Services.AddRouting();
+        // Interceptors live as long as the server; otherwise Grpc.AspNetCore makes new ones for every call.
+        builder.Services.AddSingleton<CallLoggingInterceptor>();
+        builder.Services.AddSingleton<ErrorMappingInterceptor>();
+        builder.Services.AddSingleton<CallTrackingInterceptor>();
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = options.MaxReceiveMessageSize;
@@ -89,7 +93,7 @@ public sealed class CsiServer : IAsyncDisposable
             app.MapGrpcService<ReflectionServiceImpl>();
         }
         app.MapFallback("{**path}", UnknownMethods.AnswerAsync);
-        return new CsiServer(app, endpoint, options, loggerFactory.CreateLogger("Loopvol.Transport"));
+        return new CsiServer(app, endpoint, options, loggerFactory.CreateLogger(TransportLog.Category));
     }
 
     private static void AddServices(IServiceCollection di, CsiServices services)

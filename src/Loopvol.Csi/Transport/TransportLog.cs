@@ -6,6 +6,9 @@ namespace Loopvol.Csi.Transport;
 /// <summary>Log messages of the CSI server: calls and the socket's life; event ids 1000-1099.</summary>
 internal static partial class TransportLog
 {
+    /// <summary>The category of every transport log line.</summary>
+    public const string Category = "Loopvol.Transport";
+
     [LoggerMessage(1000, LogLevel.Information, "{Method} answered {Code} in {ElapsedMs:F1} ms{Detail}")]
     public static partial void CallFinished(ILogger logger, string method, StatusCode code, double elapsedMs,
         string detail);
@@ -25,6 +28,9 @@ internal static partial class TransportLog
 
     [LoggerMessage(1005, LogLevel.Warning, "{Method} kept running after its call ended and then failed")]
     public static partial void AbandonedHandlerFailed(ILogger logger, string method, Exception exception);
+
+    [LoggerMessage(1006, LogLevel.Information, "{Method} answered Unimplemented: unknown method")]
+    public static partial void UnknownMethod(ILogger logger, string method);
 
     [LoggerMessage(1010, LogLevel.Information, "serving gRPC on {Endpoint}{Reflection}")]
     public static partial void Listening(ILogger logger, string endpoint, string reflection);

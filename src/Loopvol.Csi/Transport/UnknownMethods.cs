@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Loopvol.Csi.Transport;
 
@@ -21,6 +23,8 @@ internal static class UnknownMethods
             http.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
             return Task.CompletedTask;
         }
+        TransportLog.UnknownMethod(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(TransportLog.Category),
+            request.Path.Value ?? "");
         http.Response.StatusCode = StatusCodes.Status200OK;
         http.Response.ContentType = "application/grpc";
         http.Response.Headers["grpc-status"] = "12"; // UNIMPLEMENTED

@@ -9,8 +9,9 @@ internal static class Logging
     public static ILoggerFactory Create(LogLevel level, bool json) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(level);
-        // The web host's own chatter (its request log repeats ours) stays out of the log unless tracing.
+        // The web host's and gRPC's own chatter (their request logs repeat ours) stays out of the log unless tracing.
         builder.AddFilter("Microsoft", level == LogLevel.Trace ? LogLevel.Debug : LogLevel.Warning);
+        builder.AddFilter("Grpc", level == LogLevel.Trace ? LogLevel.Debug : LogLevel.Warning);
         if (json)
         {
             builder.AddJsonConsole(o =>

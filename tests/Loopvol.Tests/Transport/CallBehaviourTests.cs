@@ -111,6 +111,8 @@ public sealed class CallBehaviourTests
             driver.Client.UnaryAsync<Google.Protobuf.WellKnownTypes.Empty>(service, method, new Google.Protobuf.WellKnownTypes.Empty()));
 
         Assert.That(error!.StatusCode, Is.EqualTo(StatusCode.Unimplemented));
+        Assert.That(error.Status.Detail, Does.Contain($"/{service}/{method}"));
+        Assert.That(driver.Logs.AllText, Does.Contain($"/{service}/{method} answered Unimplemented: unknown method"));
     }
 
     [Test]

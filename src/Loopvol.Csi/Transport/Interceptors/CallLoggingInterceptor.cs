@@ -11,8 +11,10 @@ namespace Loopvol.Csi.Transport.Interceptors;
 /// The outermost interceptor: logs every call's method, status and time, and at Debug its request and response with
 /// every secret field withheld. Probes, called every few seconds, are logged at Trace.
 /// </summary>
-public sealed class CallLoggingInterceptor(ILogger<CallLoggingInterceptor> logger, CsiServerOptions options) : Interceptor
+public sealed class CallLoggingInterceptor(ILoggerFactory loggers, CsiServerOptions options) : Interceptor
 {
+    private readonly ILogger _logger = loggers.CreateLogger(TransportLog.Category);
+
     private static readonly SecretRedactingFormatter Formatter = new();
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request,
@@ -21,17 +23,17 @@ public sealed class CallLoggingInterceptor(ILogger<CallLoggingInterceptor> logge
         var started = Stopwatch.GetTimestamp();
         var method = context.Method;
         var quiet = options.QuietMethods.Contains(method);
-        if (!quiet && logger.IsEnabled(LogLevel.Debug) && request is IMessage message)
+        if (!quiet && _logger.IsEnabled(LogLevel.Debug) && request is IMessage message)
         {
-            TransportLog.Request(logger, method, Formatter.Format(message));
+            TransportLog.Request(_logger, method, Formatter.Format(message));
         }
         try
         {
             var response = await continuation(request, context).ConfigureAwait(false);
             Finished(method, quiet, StatusCode.OK, "", started);
-            if (!quiet && logger.IsEnabled(LogLevel.Debug) && response is IMessage reply)
+            if (!quiet && _logger.IsEnabled(LogLevel.Debug) && response is IMessage reply)
             {
-                TransportLog.Response(logger, method, Formatter.Format(reply));
+                TransportLog.Response(_logger, method, Formatter.Format(reply));
             }
             return response;
         }
@@ -48,11 +50,11 @@ public sealed class CallLoggingInterceptor(ILogger<CallLoggingInterceptor> logge
         var text = detail.Length == 0 ? "" : ": " + detail;
         if (quiet)
         {
-            TransportLog.QuietCallFinished(logger, method, code, elapsed, text);
+            TransportLog.QuietCallFinished(_logger, method, code, elapsed, text);
         }
         else
         {
-            TransportLog.CallFinished(logger, method, code, elapsed, text);
+            TransportLog.CallFinished(_logger, method, code, elapsed, text);
         }
     }
 }

@@ -10,8 +10,10 @@ namespace Loopvol.Csi.Transport.Interceptors;
 /// <see cref="CsiExceptionMapper"/>, a cancelled call as DEADLINE_EXCEEDED or CANCELLED, anything else INTERNAL
 /// with the details in the log only.
 /// </summary>
-public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+public sealed class ErrorMappingInterceptor(ILoggerFactory loggers) : Interceptor
 {
+    private readonly ILogger _logger = loggers.CreateLogger(TransportLog.Category);
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request,
         ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -43,7 +45,7 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         {
             return new RpcException(status);
         }
-        TransportLog.UnexpectedError(logger, context.Method, e);
+        TransportLog.UnexpectedError(_logger, context.Method, e);
         return new RpcException(new Status(StatusCode.Internal,
             $"internal error in {context.Method}; the driver's log has the details"));
     }
