@@ -1,3 +1,4 @@
+using Loopvol.Core.Errors;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Polly;
@@ -11,8 +12,8 @@ namespace Loopvol.Journal.Internal;
 /// IMMEDIATE answers SQLITE_BUSY (or SQLITE_LOCKED) at once, and is tried again from 10 ms, doubling up to 250 ms
 /// apart, until about <see cref="JournalOptions.BusyTimeout"/> has passed. Only the BEGIN is retried: nothing has
 /// happened yet when it fails, while a transaction's body runs once, under the lock it got. Any other error passes
-/// straight through; after the last attempt the <see cref="SqliteException"/> of SQLITE_BUSY does, as it did when
-/// Microsoft.Data.Sqlite's own 150 ms polling waited out the same timeout.
+/// straight through; after the last attempt the write fails with a <see cref="BusyException"/> (nothing was
+/// written, so the caller may simply try again).
 /// </summary>
 internal sealed partial class SqliteBusyRetry
 {
@@ -21,9 +22,13 @@ internal sealed partial class SqliteBusyRetry
     private static readonly TimeSpan MaxDelay = TimeSpan.FromMilliseconds(250);
     private static readonly ResiliencePropertyKey<string> OperationKey = new("loopvol.journal.operation");
     private readonly ResiliencePipeline _pipeline;
+    private readonly string _path;
+    private readonly TimeSpan _budget;
 
     public SqliteBusyRetry(string path, TimeSpan budget, ILogger logger)
     {
+        _path = path;
+        _budget = budget;
         Retries = RetriesWithin(budget);
         _pipeline = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions
         {
@@ -53,6 +58,12 @@ internal sealed partial class SqliteBusyRetry
         try
         {
             _pipeline.Execute(static (_, c) => Exec(c, "BEGIN IMMEDIATE"), context, connection);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is Busy or Locked)
+        {
+            // Nothing was written: the same request can simply be made again (ABORTED, which CSI clients retry).
+            throw new BusyException($"the journal {_path} stayed locked by another process (an operator command or a " +
+                                    $"backup) for {_budget.TotalSeconds:F0} s; nothing was written, try again");
         }
         finally
         {

@@ -46,7 +46,7 @@ public sealed class SqliteBusyTests
     }
 
     [Test]
-    public void Write_LockHeldBeyondTheBound_FailsWithSqliteBusy_AsBefore_AndWritesNothing()
+    public void Write_LockHeldBeyondTheBound_FailsBusy_AndWritesNothing()
     {
         using var loggers = CapturingLoggerProvider.CreateFactory(out var logs);
         var faults = new CountingFaults();
@@ -58,9 +58,10 @@ public sealed class SqliteBusyTests
         {
             var clock = Stopwatch.StartNew();
 
-            var error = Assert.Throws<SqliteException>(() => file.Journal.Reserve(ObjectKind.Volume, "pvc-1", JournalFile.Args()));
+            var error = Assert.Throws<Loopvol.Core.Errors.BusyException>(() =>
+                file.Journal.Reserve(ObjectKind.Volume, "pvc-1", JournalFile.Args()));
 
-            Assert.That(error!.SqliteErrorCode, Is.EqualTo(5), "SQLITE_BUSY");
+            Assert.That(error!.Message, Does.Contain("stayed locked by another process").And.Contain("nothing was written"));
             Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(900)).And.LessThan(TimeSpan.FromSeconds(4)));
             Assert.That(faults.Count("reserve.after-record"), Is.Zero, "the body never ran");
             Assert.That(logs.Lines.Count(l => l.Text.Contains(RetryLog, StringComparison.Ordinal)),
