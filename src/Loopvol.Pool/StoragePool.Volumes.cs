@@ -144,18 +144,23 @@ public sealed partial class StoragePool
     public VolumeInfo? GetVolume(ObjectId id) =>
         journal.Get(id) is { State: ReservationState.Created } record ? Info(record) : null;
 
-    /// <summary>A created volume with its condition and the nodes it is published to; null when there is none.</summary>
-    public VolumeStatus? GetVolumeStatus(ObjectId id) =>
-        journal.Get(id) is { State: ReservationState.Created } record ? StatusOf(record) : null;
+    /// <summary>
+    /// A created volume with its condition and, when <paramref name="publishedNodes"/> (deployments with an
+    /// attacher), the nodes it is published to; null when there is none.
+    /// </summary>
+    public VolumeStatus? GetVolumeStatus(ObjectId id, bool publishedNodes) =>
+        journal.Get(id) is { State: ReservationState.Created } record ? StatusOf(record, publishedNodes) : null;
 
-    public Page<VolumeStatus> ListVolumes(string? startingToken, int maxEntries)
+    /// <summary>A page of volumes, as <see cref="GetVolumeStatus"/> reports each.</summary>
+    public Page<VolumeStatus> ListVolumes(string? startingToken, int maxEntries, bool publishedNodes)
     {
         var page = journal.List(ObjectKind.Volume, startingToken, maxEntries);
-        return new Page<VolumeStatus>([.. page.Items.Select(StatusOf)], page.NextToken);
+        return new Page<VolumeStatus>([.. page.Items.Select(r => StatusOf(r, publishedNodes))], page.NextToken);
     }
 
-    private VolumeStatus StatusOf(Reservation record) =>
-        new(Info(record), ConditionOf(record), journal.ControllerPublications(record.Id.ToString()));
+    /// <summary>Publications are one more query per volume: only made when they are reported.</summary>
+    private VolumeStatus StatusOf(Reservation record, bool publishedNodes) =>
+        new(Info(record), ConditionOf(record), publishedNodes ? journal.ControllerPublications(record.Id.ToString()) : []);
 
     /// <summary>Abnormal when the image is missing or its size disagrees with the record.</summary>
     internal Condition ConditionOf(Reservation record)

@@ -67,7 +67,7 @@ public sealed partial class ControllerService
 
     public override Task<ListVolumesResponse> ListVolumes(ListVolumesRequest request, ServerCallContext context)
     {
-        var page = pool.ListVolumes(request.StartingToken, MaxEntries(request.MaxEntries));
+        var page = pool.ListVolumes(request.StartingToken, MaxEntries(request.MaxEntries), options.EnableAttach);
         return Task.FromResult(new ListVolumesResponse
         {
             Entries =
@@ -78,7 +78,7 @@ public sealed partial class ControllerService
                     Status = new ListVolumesResponse.Types.VolumeStatus
                     {
                         VolumeCondition = CsiMessages.Condition(v.Condition),
-                        PublishedNodeIds = { options.EnableAttach ? v.PublishedNodes : [] },
+                        PublishedNodeIds = { v.PublishedNodes },
                     },
                 }),
             },
@@ -89,7 +89,7 @@ public sealed partial class ControllerService
     public override Task<ControllerGetVolumeResponse> ControllerGetVolume(ControllerGetVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
-        var status = (Require.Lookup(text, ObjectKind.Volume) is { } id ? pool.GetVolumeStatus(id) : null)
+        var status = (Require.Lookup(text, ObjectKind.Volume) is { } id ? pool.GetVolumeStatus(id, options.EnableAttach) : null)
                      ?? throw new NotFoundException($"volume_id {text} does not exist");
         return Task.FromResult(new ControllerGetVolumeResponse
         {
@@ -97,7 +97,7 @@ public sealed partial class ControllerService
             Status = new ControllerGetVolumeResponse.Types.VolumeStatus
             {
                 VolumeCondition = CsiMessages.Condition(status.Condition),
-                PublishedNodeIds = { options.EnableAttach ? status.PublishedNodes : [] },
+                PublishedNodeIds = { status.PublishedNodes },
             },
         });
     }

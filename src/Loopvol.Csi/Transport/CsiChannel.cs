@@ -16,6 +16,19 @@ public static class CsiChannel
     public static GrpcChannel Create(GrpcEndpoint endpoint, int maxReceiveMessageSize = DefaultMaxReceiveMessageSize)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
+        var address = endpoint.IsUnix ? "http://localhost" : $"http://{FormatHost(endpoint.Host!)}:{endpoint.Port}";
+        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = Handler(endpoint),
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = maxReceiveMessageSize,
+        });
+    }
+
+    /// <summary>The HTTP handler under a channel: it connects to the Unix socket itself when the endpoint is one.</summary>
+    public static SocketsHttpHandler Handler(GrpcEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
         var handler = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
@@ -38,13 +51,7 @@ public static class CsiChannel
                 }
             };
         }
-        var address = endpoint.IsUnix ? "http://localhost" : $"http://{FormatHost(endpoint.Host!)}:{endpoint.Port}";
-        return GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            HttpHandler = handler,
-            DisposeHttpClient = true,
-            MaxReceiveMessageSize = maxReceiveMessageSize,
-        });
+        return handler;
     }
 
     private static string FormatHost(string host) => host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;

@@ -34,7 +34,7 @@ public sealed record VolumeRequest
 public sealed record VolumeInfo(ObjectId Id, long CapacityBytes, ContentSource? Source,
     IReadOnlyDictionary<string, string> Parameters, CapabilitySet? Capabilities, DateTimeOffset CreatedAt);
 
-/// <summary>A volume with its condition and the nodes it is published to (with an attacher; empty otherwise).</summary>
+/// <summary>A volume with its condition and the nodes it is published to (when asked for; empty otherwise).</summary>
 public sealed record VolumeStatus(VolumeInfo Volume, Condition Condition, IReadOnlyList<string> PublishedNodes);
 
 /// <summary>A snapshot as the pool reports it.</summary>

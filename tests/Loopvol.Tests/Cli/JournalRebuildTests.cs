@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using Loopvol.Csi.V1;
 using Grpc.Core;
+using Loopvol.Csi.V1;
 using Loopvol.Tests.Support;
 
 namespace Loopvol.Tests.Cli;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using Loopvol.Csi.V1;
 using Grpc.Core;
+using Loopvol.Csi.V1;
 
 namespace Loopvol.Tests.Controller;
 

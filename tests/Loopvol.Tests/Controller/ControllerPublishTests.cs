@@ -1,5 +1,5 @@
-using Loopvol.Csi.V1;
 using Grpc.Core;
+using Loopvol.Csi.V1;
 using Loopvol.Hosting;
 using Cap = Loopvol.Csi.V1.ControllerServiceCapability.Types.RPC.Types.Type;
 
@@ -31,11 +31,13 @@ public sealed class ControllerPublishTests(string fsType) : ControllerFixture(fs
         publish.Readonly = true;
         var conflict = Assert.ThrowsAsync<RpcException>(() => Call<ControllerPublishVolumeResponse>("ControllerPublishVolume", publish));
         var list = await Call<ListVolumesResponse>("ListVolumes", new ListVolumesRequest());
+        var got = await Call<ControllerGetVolumeResponse>("ControllerGetVolume", new ControllerGetVolumeRequest { VolumeId = volume.VolumeId });
         var delete = Assert.ThrowsAsync<RpcException>(() =>
             Call<DeleteVolumeResponse>("DeleteVolume", new DeleteVolumeRequest { VolumeId = volume.VolumeId }));
 
         Assert.That(conflict!.StatusCode, Is.EqualTo(StatusCode.AlreadyExists));
         Assert.That(list.Entries.Single().Status.PublishedNodeIds, Is.EqualTo(new[] { "node-1" }));
+        Assert.That(got.Status.PublishedNodeIds, Is.EqualTo(new[] { "node-1" }));
         Assert.That(delete!.StatusCode, Is.EqualTo(StatusCode.FailedPrecondition));
 
         await Call<ControllerUnpublishVolumeResponse>("ControllerUnpublishVolume",

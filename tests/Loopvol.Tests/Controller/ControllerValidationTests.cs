@@ -1,5 +1,5 @@
-using Loopvol.Csi.V1;
 using Grpc.Core;
+using Loopvol.Csi.V1;
 using Mode = Loopvol.Csi.V1.VolumeCapability.Types.AccessMode.Types.Mode;
 
 namespace Loopvol.Tests.Controller;

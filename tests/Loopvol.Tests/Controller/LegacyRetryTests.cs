@@ -1,6 +1,6 @@
+using Grpc.Core;
 using Loopvol.Core.Ids;
 using Loopvol.Csi.V1;
-using Grpc.Core;
 using Loopvol.Journal.Model;
 using Loopvol.Tests.Support;
 using Mode = Loopvol.Csi.V1.VolumeCapability.Types.AccessMode.Types.Mode;

@@ -1,8 +1,8 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
+using Grpc.Core;
 using Loopvol.Csi.Logging;
 using Loopvol.Csi.V1;
-using Grpc.Core;
 using Loopvol.Tests.Support;
 
 namespace Loopvol.Tests.Csi;

@@ -1,7 +1,7 @@
+using Grpc.Core;
 using Loopvol.Core.Faults;
 using Loopvol.Core.Ids;
 using Loopvol.Csi.V1;
-using Grpc.Core;
 using Loopvol.Tests.Controller;
 using Loopvol.Tests.Support;
 

@@ -1,6 +1,6 @@
+using Grpc.Core;
 using Loopvol.Core.Faults;
 using Loopvol.Csi.V1;
-using Grpc.Core;
 using Loopvol.Tests.Node;
 
 namespace Loopvol.Tests.Groups;

@@ -5,6 +5,7 @@ using Loopvol.Core.Native;
 using Loopvol.Journal.Model;
 using Loopvol.NodeHost.Loop;
 using Loopvol.NodeHost.Mounts;
+using Loopvol.Tests.Support;
 
 namespace Loopvol.Tests.Node;
 
@@ -207,7 +208,7 @@ public sealed class KernelRetryTests
                 .Where(d => LoopDevices.BackingFile(d!) is null)
                 .ToList();
             Assert.That(offered, Has.Count.EqualTo(1), "exactly one unconfigured loop device is open here");
-            NodeHostWorld.Run("losetup", offered[0]!, Decoy);
+            Processes.Run("losetup", offered[0]!, Decoy);
             Taken.Add(offered[0]!);
         }
 
@@ -215,7 +216,7 @@ public sealed class KernelRetryTests
         {
             foreach (var device in Taken)
             {
-                NodeHostWorld.Run("losetup", "-d", device);
+                Processes.Run("losetup", "-d", device);
             }
         }
     }

@@ -83,23 +83,6 @@ internal sealed class NodeHostWorld : IDisposable
         process.WaitForExit();
     }
 
-    /// <summary>Runs a helper program synchronously (fault points are synchronous); fails with its output.</summary>
-    public static string Run(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode == 0
-            ? stdout.Result
-            : throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}: {stderr}");
-    }
-
     public void Dispose()
     {
         try
@@ -118,7 +101,7 @@ internal sealed class NodeHostWorld : IDisposable
         {
             foreach (var mount in new[] { Target, Staging }.Where(m => MountTable.At(m) is not null))
             {
-                Run("umount", "-l", mount); // Clean up whatever the test left, then fail below.
+                Processes.Run("umount", "-l", mount); // Clean up whatever the test left, then fail below.
             }
             Journal.Dispose();
             _loggers.Dispose();

@@ -1,5 +1,5 @@
-using Loopvol.Csi.V1;
 using Grpc.Core;
+using Loopvol.Csi.V1;
 using Loopvol.Journal.Model;
 using Loopvol.NodeHost.Mounts;
 

@@ -1,7 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
-using Loopvol.Csi.V1;
 using Grpc.Core;
+using Loopvol.Csi.V1;
 using Loopvol.Tests.Support;
 
 namespace Loopvol.Tests.Node;

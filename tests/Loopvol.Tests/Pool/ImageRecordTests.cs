@@ -1,8 +1,8 @@
+using Grpc.Core;
 using Loopvol.Cli;
 using Loopvol.Core.Ids;
-using Loopvol.Csi.V1;
-using Grpc.Core;
 using Loopvol.Csi.Transport;
+using Loopvol.Csi.V1;
 using Loopvol.Hosting;
 using Loopvol.Journal.Model;
 using Loopvol.Pool;

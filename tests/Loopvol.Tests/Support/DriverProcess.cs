@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
-using Loopvol.Csi.V1;
 using Grpc.Core;
 using Loopvol.Csi.Transport;
+using Loopvol.Csi.V1;
 
 namespace Loopvol.Tests.Support;
 

@@ -5,6 +5,12 @@ namespace Loopvol.Tests.Support;
 /// <summary>Runs helper programs from tests and fails with their output when they fail.</summary>
 public static class Processes
 {
+    /// <summary>
+    /// <see cref="RunAsync"/>, blocking: for code that must finish before it returns, such as a fault point the driver
+    /// reaches synchronously.
+    /// </summary>
+    public static string Run(string file, params string[] args) => RunAsync(file, args).GetAwaiter().GetResult();
+
     public static async Task<string> RunAsync(string file, IEnumerable<string> args, TimeSpan? timeout = null)
     {
         var info = new ProcessStartInfo(file)

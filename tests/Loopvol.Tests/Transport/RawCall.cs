@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Sockets;
 using Loopvol.Csi.Transport;
 
 namespace Loopvol.Tests.Transport;
@@ -11,15 +10,7 @@ public sealed record RawCall(HttpStatusCode HttpStatus, string? GrpcStatus, stri
     public static async Task<RawCall> SendAsync(GrpcEndpoint endpoint, string path, byte[] body,
         IReadOnlyDictionary<string, string>? headers = null)
     {
-        using var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(endpoint.SocketPath!), ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        };
+        using var handler = CsiChannel.Handler(endpoint);
         using var http = new HttpClient(handler) { BaseAddress = new Uri("http://localhost") };
         using var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
