@@ -32,19 +32,21 @@ internal static class JournalBenchmark
         {
             sizes, ops, dir, checkpoint,
         };
-        command.SetAction(r =>
+        command.SetAction(async r =>
         {
-            var rows = r.GetValue(sizes)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))
-                .Select(n => Run(n, r.GetValue(ops), r.GetValue(dir)!,
-                    new Journal.JournalOptions { CheckpointMaxWalBytes = (long)r.GetValue(checkpoint) << 20 }))
-                .ToList();
+            var rows = new List<Row>();
+            foreach (var n in r.GetValue(sizes)!.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)))
+            {
+                rows.Add(await RunAsync(n, r.GetValue(ops), r.GetValue(dir)!,
+                    new Journal.JournalOptions { CheckpointMaxWalBytes = (long)r.GetValue(checkpoint) << 20 }));
+            }
             Console.WriteLine(Table(rows));
             return 0;
         });
         return command;
     }
 
-    internal static Row Run(int existing, int operations, string parent, Journal.JournalOptions options)
+    internal static async Task<Row> RunAsync(int existing, int operations, string parent, Journal.JournalOptions options)
     {
         var dir = Path.Combine(parent, $"loopvol-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
@@ -63,8 +65,8 @@ internal static class JournalBenchmark
             };
             for (var i = 0; i < 200; i++) // Warm-up, untimed: JIT and the page cache.
             {
-                var warm = journal.Reserve(ObjectKind.Volume, $"warm-{i}", args);
-                journal.MarkCreated(warm.Id, 1L << 30);
+                var warm = await journal.ReserveAsync(ObjectKind.Volume, $"warm-{i}", args);
+                await journal.MarkCreatedAsync(warm.Id, 1L << 30);
             }
             var latencies = new Latencies(operations);
             var total = Stopwatch.StartNew();
@@ -72,10 +74,10 @@ internal static class JournalBenchmark
             {
                 var name = $"bench-{i}";
                 var start = Stopwatch.GetTimestamp();
-                if (journal.Check(ObjectKind.Volume, name, args, _ => true) is CheckResult.Free)
+                if (await journal.CheckAsync(ObjectKind.Volume, name, args, _ => true) is CheckResult.Free)
                 {
-                    var reservation = journal.Reserve(ObjectKind.Volume, name, args);
-                    journal.MarkCreated(reservation.Id, 1L << 30);
+                    var reservation = await journal.ReserveAsync(ObjectKind.Volume, name, args);
+                    await journal.MarkCreatedAsync(reservation.Id, 1L << 30);
                 }
                 latencies.Add(Stopwatch.GetElapsedTime(start));
             }

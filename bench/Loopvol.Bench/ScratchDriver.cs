@@ -38,7 +38,7 @@ internal sealed class ScratchDriver : IAsyncDisposable
         try
         {
             var endpoint = GrpcEndpoint.Unix(Path.Combine(scratch.MountPoint, "csi.sock"));
-            var driver = Driver.Create(new DriverSettings
+            var driver = await Driver.CreateAsync(new DriverSettings
             {
                 Endpoint = endpoint,
                 NodeId = "bench",

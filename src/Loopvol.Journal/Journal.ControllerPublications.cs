@@ -10,8 +10,8 @@ public sealed partial class Journal
     /// that node with the other flag: <see cref="AlreadyExistsException"/>. Published to another node (volumes
     /// here are single-node): <see cref="PreconditionFailedException"/>.
     /// </summary>
-    public void AddControllerPublication(string volumeId, string nodeId, bool readOnly) =>
-        Write("add-controller-publication", db =>
+    public Task AddControllerPublicationAsync(string volumeId, string nodeId, bool readOnly) =>
+        WriteAsync("add-controller-publication", db =>
         {
             var existing = db.Query("SELECT node_id, read_only FROM controller_publications WHERE volume_id = $v",
                 r => (Node: r.GetString(0), ReadOnly: r.GetInt64(1) == 1), ("$v", volumeId));
@@ -32,7 +32,7 @@ public sealed partial class Journal
         });
 
     /// <summary>Removes a volume's publication to one node, or to every node when <paramref name="nodeId"/> is empty. Repeated: no change.</summary>
-    public void RemoveControllerPublications(string volumeId, string? nodeId) => Write("remove-controller-publication",
+    public Task RemoveControllerPublicationsAsync(string volumeId, string? nodeId) => WriteAsync("remove-controller-publication",
         db => db.Execute("DELETE FROM controller_publications WHERE volume_id = $v AND ($n IS NULL OR node_id = $n)",
             ("$v", volumeId), ("$n", string.IsNullOrEmpty(nodeId) ? null : nodeId)));
 

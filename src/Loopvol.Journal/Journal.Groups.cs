@@ -10,7 +10,7 @@ public sealed partial class Journal
     /// Adds or replaces mappings of a group (snapshot ID '' for a plain volume group), in one transaction.
     /// Repeated: no change. Throws <see cref="NotFoundException"/> when the group has no record.
     /// </summary>
-    public void AddMembers(ObjectId group, IReadOnlyDictionary<string, string> volumeToSnapshot) => Write("add-members", db =>
+    public Task AddMembersAsync(ObjectId group, IReadOnlyDictionary<string, string> volumeToSnapshot) => WriteAsync("add-members", db =>
     {
         ArgumentNullException.ThrowIfNull(volumeToSnapshot);
         var uuid = group.Uuid.ToString("D");
@@ -28,7 +28,7 @@ public sealed partial class Journal
     });
 
     /// <summary>Removes mappings of a group; volumes not mapped are ignored. Repeated: no change.</summary>
-    public void RemoveMembers(ObjectId group, IEnumerable<string> volumeIds) => Write("remove-members", db =>
+    public Task RemoveMembersAsync(ObjectId group, IEnumerable<string> volumeIds) => WriteAsync("remove-members", db =>
     {
         ArgumentNullException.ThrowIfNull(volumeIds);
         foreach (var volume in volumeIds)

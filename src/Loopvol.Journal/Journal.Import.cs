@@ -14,7 +14,7 @@ public sealed partial class Journal
     /// group's members, in one transaction, in the order given (so listings keep creation order). A journal that
     /// already holds records is refused with <see cref="JournalException"/>; not repeatable.
     /// </summary>
-    public void Import(IReadOnlyList<ImportedRecord> records) => Write("import", db =>
+    public Task ImportAsync(IReadOnlyList<ImportedRecord> records) => WriteAsync("import", db =>
     {
         ArgumentNullException.ThrowIfNull(records);
         if (Convert.ToInt64(db.Scalar("SELECT count(*) FROM records"), System.Globalization.CultureInfo.InvariantCulture) > 0)

@@ -7,15 +7,15 @@ namespace Loopvol.Journal;
 public sealed partial class Journal
 {
     /// <summary>Records the names for an existing record. Repeated: the latest names win. Empty: no change.</summary>
-    public void SetKubernetesNames(ObjectId id, IReadOnlyDictionary<string, string> names)
+    public Task SetKubernetesNamesAsync(ObjectId id, IReadOnlyDictionary<string, string> names)
     {
         ArgumentNullException.ThrowIfNull(names);
         if (names.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
         var text = KubernetesNamesMigration.Serialize(names);
-        Write("set-kubernetes-names", db => db.Execute(
+        return WriteAsync("set-kubernetes-names", db => db.Execute(
             """
             INSERT INTO kubernetes_names (uuid, names) SELECT uuid, $names FROM records WHERE uuid = $uuid AND kind = $kind
             ON CONFLICT (uuid) DO UPDATE SET names = $names WHERE names <> $names

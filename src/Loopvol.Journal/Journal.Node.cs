@@ -24,8 +24,8 @@ public sealed partial class Journal
     /// updated), or one step (Init ↔ Attached ↔ Mounted); leaving Mounted needs no publications. Moving to Init
     /// removes the record. Repeated: no change. Anything else is <see cref="PreconditionFailedException"/>.
     /// </summary>
-    public void SetStage(string volumeId, NodeState state, string? stagingPath = null, string? loopDevice = null,
-        StageArguments? stageArguments = null) => Write("set-stage", db =>
+    public Task SetStageAsync(string volumeId, NodeState state, string? stagingPath = null, string? loopDevice = null,
+        StageArguments? stageArguments = null) => WriteAsync("set-stage", db =>
     {
         if (state == NodeState.InUse)
         {
@@ -64,7 +64,7 @@ public sealed partial class Journal
     /// other arguments, or held by another volume: <see cref="AlreadyExistsException"/>. A volume not Mounted:
     /// <see cref="PreconditionFailedException"/>.
     /// </summary>
-    public void AddPublication(string volumeId, Publication publication) => Write("add-publication", db =>
+    public Task AddPublicationAsync(string volumeId, Publication publication) => WriteAsync("add-publication", db =>
     {
         ArgumentNullException.ThrowIfNull(publication);
         var existing = db.Query(
@@ -92,7 +92,7 @@ public sealed partial class Journal
     });
 
     /// <summary>Removes a target path of a volume. Repeated, or unknown: does nothing and returns false.</summary>
-    public bool RemovePublication(string volumeId, string targetPath) => Write("remove-publication", db =>
+    public Task<bool> RemovePublicationAsync(string volumeId, string targetPath) => WriteAsync("remove-publication", db =>
         db.Execute("DELETE FROM node_publications WHERE volume_id = $v AND target_path = $t",
             ("$v", volumeId), ("$t", targetPath)) > 0);
 

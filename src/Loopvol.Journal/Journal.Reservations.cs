@@ -19,7 +19,7 @@ public sealed partial class Journal
     /// stale: it is undone (entry and record, in one transaction) and the name is reported free.
     /// Repeated: returns the same answer (a stale reservation is undone once, then the name is free).
     /// </summary>
-    public CheckResult Check(ObjectKind kind, string name, DefiningArguments arguments,
+    public async Task<CheckResult> CheckAsync(ObjectKind kind, string name, DefiningArguments arguments,
         Func<Reservation, bool> backendExists)
     {
         ArgumentNullException.ThrowIfNull(backendExists);
@@ -34,7 +34,7 @@ public sealed partial class Journal
         }
         if (found.State == ReservationState.Reserved && !backendExists(found))
         {
-            Remove(found.Id);
+            await RemoveAsync(found.Id).ConfigureAwait(false);
             Log.StaleUndone(_options.Logger, found.Id.ToString(), Columns.Text(kind), name);
             return new CheckResult.Free();
         }
@@ -44,13 +44,15 @@ public sealed partial class Journal
     /// <summary>
     /// Reserves <paramref name="name"/> to a new ID: the UUID record, then the directory entry, in one transaction.
     /// Repeated with equal arguments: returns the existing reservation. With other arguments:
-    /// <see cref="AlreadyExistsException"/>.
+    /// <see cref="AlreadyExistsException"/>. <paramref name="durability"/>: a caller that recovers from a lost
+    /// reservation (nothing of it reaches a finished name before a later durable write) may defer its sync.
     /// </summary>
-    public Reservation Reserve(ObjectKind kind, string name, DefiningArguments arguments)
+    public Task<Reservation> ReserveAsync(ObjectKind kind, string name, DefiningArguments arguments,
+        Durability durability = Durability.Durable)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(arguments);
-        return Write("reserve", db =>
+        return WriteAsync("reserve", db =>
         {
             if (FindIn(db, kind, name) is { } existing)
             {
@@ -67,7 +69,7 @@ public sealed partial class Journal
                 ("$kind", Columns.Text(kind)), ("$name", name), ("$uuid", id.Uuid.ToString("D")));
             Fault("reserve.after-entry");
             return FindIn(db, kind, name)!;
-        });
+        }, durability);
     }
 
     /// <summary>
@@ -75,7 +77,7 @@ public sealed partial class Journal
     /// <see cref="NotFoundException"/> for an unknown ID and <see cref="PreconditionFailedException"/> for an object
     /// being deleted or marked faulty.
     /// </summary>
-    public Reservation MarkCreated(ObjectId id, long sizeBytes) => Write("mark-created", db =>
+    public Task<Reservation> MarkCreatedAsync(ObjectId id, long sizeBytes) => WriteAsync("mark-created", db =>
     {
         var record = GetIn(db, id) ?? throw new NotFoundException($"{id} does not exist");
         switch (record.State)
@@ -97,7 +99,7 @@ public sealed partial class Journal
     /// entry goes, the record stays), so a retry gets a new ID and the old one is never reused. Repeated: no change.
     /// A created or unknown object is left alone.
     /// </summary>
-    public void MarkFaulty(ObjectId id) => Write("mark-faulty", db =>
+    public Task MarkFaultyAsync(ObjectId id) => WriteAsync("mark-faulty", db =>
     {
         if (GetIn(db, id) is not { State: ReservationState.Reserved })
         {
@@ -115,7 +117,7 @@ public sealed partial class Journal
     /// Marks an object as being deleted, before its backend object is removed. Repeated: no change. Returns the
     /// record, or null for an unknown ID (deleting what does not exist is success).
     /// </summary>
-    public Reservation? MarkDeleting(ObjectId id) => Write("mark-deleting", db =>
+    public Task<Reservation?> MarkDeletingAsync(ObjectId id) => WriteAsync("mark-deleting", db =>
     {
         var record = GetIn(db, id);
         if (record is { State: ReservationState.Reserved or ReservationState.Created })
@@ -133,7 +135,7 @@ public sealed partial class Journal
     /// entry, then its record, in one transaction. Called to undo a reservation, and after a backend object is
     /// deleted. Repeated, or for an unknown ID: does nothing and returns false.
     /// </summary>
-    public bool Remove(ObjectId id) => Write("remove", db =>
+    public Task<bool> RemoveAsync(ObjectId id) => WriteAsync("remove", db =>
     {
         var uuid = id.Uuid.ToString("D");
         db.Execute("DELETE FROM group_members WHERE group_uuid = $uuid", ("$uuid", uuid));
@@ -143,7 +145,7 @@ public sealed partial class Journal
     });
 
     /// <summary>Sets the size of a created object (expansion). Repeated: no change. Unknown: NotFound.</summary>
-    public Reservation UpdateSize(ObjectId id, long sizeBytes) => Write("update-size", db =>
+    public Task<Reservation> UpdateSizeAsync(ObjectId id, long sizeBytes) => WriteAsync("update-size", db =>
     {
         var changed = db.Execute("UPDATE records SET size_bytes = $size, updated_at = $now WHERE uuid = $uuid AND state = 'created'",
             ("$size", sizeBytes), ("$now", Now), ("$uuid", id.Uuid.ToString("D")));

@@ -7,26 +7,31 @@ namespace Loopvol.Journal;
 
 /// <summary>
 /// The driver's SQLite journal. Every change is one transaction; every method documents what happens when it is
-/// called again, and a repeat never creates a second object. One connection serves the process: statements take
-/// well under a millisecond, so they run one at a time under a short lock, never around slow work.
+/// called again, and a repeat never creates a second object. Writes from concurrent calls are committed together by
+/// one writer (<see cref="GroupCommit"/>: one transaction and at most one fsync for a batch, each caller released when
+/// its own write is committed); reads run on connections of their own (<see cref="ReadConnections"/>) and never
+/// wait for a commit.
 /// </summary>
 public sealed partial class Journal : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _statements = new(StringComparer.Ordinal);
-    private readonly Lock _lock = new();
     private const int CacheKiB = 64 * 1024;
     private readonly JournalOptions _options;
-    private readonly SqliteBusyRetry _busy;
+    private readonly GroupCommit _writer;
+    private readonly ReadConnections _readers;
     private Checkpointer? _checkpointer;
     private long _lastWriteTick;
+    private int _disposed;
 
     private Journal(string path, SqliteConnection connection, JournalOptions options)
     {
         Path = path;
         _connection = connection;
         _options = options;
-        _busy = new SqliteBusyRetry(path, options.BusyTimeout, options.Logger);
+        var busy = new SqliteBusyRetry(path, options.BusyTimeout, options.Logger);
+        _writer = new GroupCommit(connection, _statements, busy, Fault, OnCommitted);
+        _readers = new ReadConnections(ConnectionString(path, SqliteOpenMode.ReadWrite, options));
     }
 
     public string Path { get; }
@@ -75,64 +80,62 @@ public sealed partial class Journal : IDisposable
         using var target = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = destination, Pooling = false }
             .ToString());
         target.Open();
-        lock (_lock)
-        {
-            _connection.BackupDatabase(target);
-        }
+        _readers.WithConnection(source => source.BackupDatabase(target));
     }
 
+    /// <summary>Commits the writes still queued, then closes every connection.</summary>
     public void Dispose()
     {
-        _checkpointer?.Dispose();
-        lock (_lock)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            foreach (var statement in _statements.Values)
-            {
-                statement.Dispose();
-            }
-            _statements.Clear();
-            _connection.Dispose();
+            return;
         }
+        _writer.Dispose();
+        _readers.Dispose();
+        _checkpointer?.Dispose();
+        foreach (var statement in _statements.Values)
+        {
+            statement.Dispose();
+        }
+        _statements.Clear();
+        _connection.Dispose();
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/> in one IMMEDIATE transaction; an exception rolls everything back. Fault points
+    /// Queues <paramref name="body"/> for the writer, which runs it in a savepoint of the next batch's IMMEDIATE
+    /// transaction: an exception undoes this write alone and is the task's. Fault points
     /// <c>operation.before-commit</c> and <c>operation.after-commit</c> frame the commit. A file locked by another
-    /// process delays the BEGIN (<see cref="SqliteBusyRetry"/>), never a body that already ran.
+    /// process delays the BEGIN (<see cref="SqliteBusyRetry"/>), never a body that already ran. The body runs on the
+    /// writer's thread and must not use the journal itself.
     /// </summary>
-    internal T Write<T>(string operation, Func<Db, T> body)
+    internal Task<T> WriteAsync<T>(string operation, Func<Db, T> body, Durability durability = Durability.Durable)
     {
-        lock (_lock)
+        if (_writer.OnWriterThread)
         {
-            _busy.BeginImmediate(_connection, operation);
-            T result;
-            try
-            {
-                result = body(new Db(_connection, null, _statements));
-                Fault($"{operation}.before-commit");
-                SqliteBusyRetry.Exec(_connection, "COMMIT");
-            }
-            catch
-            {
-                if (SqliteBusyRetry.InTransaction(_connection))
-                {
-                    SqliteBusyRetry.Exec(_connection, "ROLLBACK");
-                }
-                throw;
-            }
-            Volatile.Write(ref _lastWriteTick, Environment.TickCount64);
-            Fault($"{operation}.after-commit");
-            return result;
+            throw new InvalidOperationException($"journal write '{operation}' was started from inside another write");
+        }
+        return _writer.Enqueue(operation, durability, body);
+    }
+
+    /// <summary>Runs <paramref name="body"/> in a read transaction of its own: it sees the last commit, and waits for none.</summary>
+    internal T Read<T>(Func<Db, T> body) => _readers.Run(body);
+
+    private void OnCommitted(BatchCommitted batch)
+    {
+        Volatile.Write(ref _lastWriteTick, Environment.TickCount64);
+        Interlocked.Increment(ref _commits);
+        Interlocked.Add(ref _writes, batch.Writes);
+        if (batch.Synced)
+        {
+            Interlocked.Increment(ref _syncs);
         }
     }
 
-    internal T Read<T>(Func<Db, T> body)
-    {
-        lock (_lock)
-        {
-            return body(new Db(_connection, null, _statements));
-        }
-    }
+    private long _commits, _writes, _syncs;
+
+    /// <summary>Transactions committed, writes they held, and commits that synced the log; for tests and benchmarks.</summary>
+    public (long Commits, long Writes, long Syncs) CommitCounts =>
+        (Interlocked.Read(ref _commits), Interlocked.Read(ref _writes), Interlocked.Read(ref _syncs));
 
     /// <summary>How many background checkpoints have run.</summary>
     public int Checkpoints => _checkpointer?.Count ?? 0;

@@ -22,7 +22,7 @@ public sealed partial class NodeVolumes
     /// in the driver's directories, is another volume's, or has something else mounted on it: refused, and
     /// nothing is recorded or mounted.
     /// </summary>
-    public void Publish(PublishRequest request, CancellationToken cancellationToken)
+    public async Task PublishAsync(PublishRequest request, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(request.Volume.ToString());
         cancellationToken.ThrowIfCancellationRequested();
@@ -46,7 +46,8 @@ public sealed partial class NodeVolumes
                 $"{TargetField} '{request.TargetPath}' exists and is not {(request.Block ? "a file" : "a directory")}");
         }
         RefuseForeignMount(target, device, request.Block, TargetField);
-        journal.AddPublication(id, new Publication(request.TargetPath, request.ReadOnly, request.Block ? "block" : "mount"));
+        await journal.AddPublicationAsync(id, new Publication(request.TargetPath, request.ReadOnly, request.Block ? "block" : "mount"))
+            .ConfigureAwait(false);
         faults.Reached("publish.recorded");
         if (TopMount(target) is not null)
         {
@@ -65,7 +66,7 @@ public sealed partial class NodeVolumes
     /// path is removed. Something else mounted on top, or the path now running through a link:
     /// <see cref="PreconditionFailedException"/>, and nothing is touched. Repeated: no change.
     /// </summary>
-    public void Unpublish(ObjectId volume, string targetPath, CancellationToken cancellationToken)
+    public async Task UnpublishAsync(ObjectId volume, string targetPath, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(volume.ToString());
         cancellationToken.ThrowIfCancellationRequested();
@@ -89,7 +90,7 @@ public sealed partial class NodeVolumes
                 target.RemoveIfEmpty();
             }
         }
-        journal.RemovePublication(id, targetPath);
+        await journal.RemovePublicationAsync(id, targetPath).ConfigureAwait(false);
     }
 
     /// <summary>

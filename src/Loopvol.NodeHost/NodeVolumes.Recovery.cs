@@ -24,7 +24,7 @@ public sealed partial class NodeVolumes
     /// </list>
     /// Never unmounts anything. Returns every repair and report, for the log.
     /// </summary>
-    public IReadOnlyList<NodeRepair> Reconcile()
+    public async Task<IReadOnlyList<NodeRepair>> ReconcileAsync()
     {
         var repairs = new List<NodeRepair>();
         var table = MountTable.Read();
@@ -43,14 +43,14 @@ public sealed partial class NodeVolumes
             {
                 foreach (var publication in node.Publications.Where(p => MountTable.At(p.TargetPath, table) is null))
                 {
-                    journal.RemovePublication(node.VolumeId, publication.TargetPath);
+                    await journal.RemovePublicationAsync(node.VolumeId, publication.TargetPath).ConfigureAwait(false);
                     repairs.Add(new NodeRepair(node.VolumeId, $"publication at {publication.TargetPath} was gone; dropped", true));
                 }
                 continue;
             }
             foreach (var publication in node.Publications)
             {
-                journal.RemovePublication(node.VolumeId, publication.TargetPath);
+                await journal.RemovePublicationAsync(node.VolumeId, publication.TargetPath).ConfigureAwait(false);
             }
             if (node.LoopDevice is { } device && UsedBy(device, table) is null &&
                 LoopDevices.BackingFile(device) is { } backing && PoolLayout.BackendNameOf(Path.GetFileName(backing)) == node.VolumeId)
@@ -63,9 +63,10 @@ public sealed partial class NodeVolumes
             }
             if (node.StageState == NodeState.Mounted)
             {
-                journal.SetStage(node.VolumeId, NodeState.Attached, node.StagingPath, node.LoopDevice, node.StageArguments);
+                await journal.SetStageAsync(node.VolumeId, NodeState.Attached, node.StagingPath, node.LoopDevice,
+                    node.StageArguments).ConfigureAwait(false);
             }
-            journal.SetStage(node.VolumeId, NodeState.Init);
+            await journal.SetStageAsync(node.VolumeId, NodeState.Init).ConfigureAwait(false);
             repairs.Add(new NodeRepair(node.VolumeId, $"was {node.State} but nothing is mounted any more; back to Init", true));
         }
         foreach (var (device, backing) in LoopBackingFiles.Read())

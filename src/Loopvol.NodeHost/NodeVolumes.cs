@@ -77,7 +77,8 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
         }
         try
         {
-            journal.SetStage(id, NodeState.Attached, request.StagingPath, device, request.Arguments);
+            await journal.SetStageAsync(id, NodeState.Attached, request.StagingPath, device, request.Arguments)
+                .ConfigureAwait(false);
             faults.Reached("stage.attached");
             if (request.Block)
             {
@@ -88,7 +89,8 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
                 await MountAsync(device, staging, request, cancellationToken).ConfigureAwait(false);
             }
             faults.Reached("stage.staged");
-            journal.SetStage(id, NodeState.Mounted, request.StagingPath, device, request.Arguments);
+            await journal.SetStageAsync(id, NodeState.Mounted, request.StagingPath, device, request.Arguments)
+                .ConfigureAwait(false);
         }
         catch
         {
@@ -103,7 +105,7 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
                 }
                 if (journal.GetNodeVolume(id) is { StageState: NodeState.Attached })
                 {
-                    journal.SetStage(id, NodeState.Init);
+                    await journal.SetStageAsync(id, NodeState.Init).ConfigureAwait(false);
                 }
             }
             throw;
@@ -121,7 +123,7 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
     /// <see cref="PreconditionFailedException"/>. Something else mounted on top of the staging path, or the
     /// path now running through a link: <see cref="PreconditionFailedException"/>, nothing unmounted. Repeated: no change.
     /// </summary>
-    public void Unstage(ObjectId volume, string stagingPath, CancellationToken cancellationToken)
+    public async Task UnstageAsync(ObjectId volume, string stagingPath, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(volume.ToString());
         cancellationToken.ThrowIfCancellationRequested();
@@ -154,10 +156,11 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
             }
         }
         faults.Reached("unstage.unmounted");
-        journal.SetStage(id, NodeState.Attached, current.StagingPath, current.LoopDevice, current.StageArguments);
+        await journal.SetStageAsync(id, NodeState.Attached, current.StagingPath, current.LoopDevice, current.StageArguments)
+            .ConfigureAwait(false);
         DetachIfOurs(current.LoopDevice, image);
         faults.Reached("unstage.detached");
-        journal.SetStage(id, NodeState.Init);
+        await journal.SetStageAsync(id, NodeState.Init).ConfigureAwait(false);
     }
 
     public string ImageOf(ObjectId volume) =>

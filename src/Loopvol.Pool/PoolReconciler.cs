@@ -12,7 +12,7 @@ namespace Loopvol.Pool;
 /// </summary>
 public static partial class PoolReconciler
 {
-    public static IReadOnlyList<Finding> Reconcile(Journal.Journal journal, ImageStore images, ILogger logger)
+    public static async Task<IReadOnlyList<Finding>> ReconcileAsync(Journal.Journal journal, ImageStore images, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(journal);
         ArgumentNullException.ThrowIfNull(images);
@@ -21,7 +21,7 @@ public static partial class PoolReconciler
         var findings = JournalAudit.Check(journal, inventory, now, TimeSpan.Zero);
         foreach (var finding in findings.Where(f => f.Repairable && f.Kind != FindingKind.OrphanBackend))
         {
-            Repair(journal, inventory, finding);
+            await RepairAsync(journal, inventory, finding).ConfigureAwait(false);
             Repaired(logger, finding.Kind, finding.Subject, finding.Detail);
         }
         foreach (var finding in findings.Where(f => !f.Repairable || f.Kind == FindingKind.OrphanBackend))
@@ -33,7 +33,7 @@ public static partial class PoolReconciler
         return findings;
     }
 
-    private static void Repair(Journal.Journal journal, PoolInventory inventory, Finding finding)
+    private static async Task RepairAsync(Journal.Journal journal, PoolInventory inventory, Finding finding)
     {
         var id = Enum.GetValues<Core.Ids.ObjectKind>()
             .Select(k => Core.Ids.ObjectId.TryParse(finding.Subject, k, out var parsed) ? parsed : null)
@@ -42,7 +42,7 @@ public static partial class PoolReconciler
         {
             inventory.Delete(id.ToString());
         }
-        journal.Remove(id);
+        await journal.RemoveAsync(id).ConfigureAwait(false);
     }
 
     [LoggerMessage(3110, LogLevel.Warning, "start-up repair: {Kind} {Subject}: {Detail}")]

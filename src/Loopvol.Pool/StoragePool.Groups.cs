@@ -1,3 +1,4 @@
+using Loopvol.Core.Concurrency;
 using Loopvol.Core.Errors;
 using Loopvol.Core.Ids;
 using Loopvol.Journal.Model;
@@ -8,7 +9,7 @@ namespace Loopvol.Pool;
 /// <summary>
 /// Volume group snapshots: every source volume copied at one point in time, all or nothing. The group's record,
 /// its members' records and the volume → snapshot mappings are written before any image, so a crash at any step
-/// leaves a reserved group whose parts are all known, and <see cref="DiscardPartialGroups"/> (at start, or a retry)
+/// leaves a reserved group whose parts are all known, and <see cref="DiscardPartialGroupsAsync"/> (at start, or a retry)
 /// removes them.
 /// </summary>
 public sealed partial class StoragePool
@@ -20,15 +21,15 @@ public sealed partial class StoragePool
     /// fails, no member survives and the name is free again; so too when the hold ends (its limit passes) before
     /// every member is copied, which is <see cref="AbortedException"/>.
     /// </summary>
-    public GroupSnapshotInfo CreateGroupSnapshot(string name, IReadOnlyList<ObjectId> volumes, IVolumeQuiescer quiescer,
-        CancellationToken cancellationToken)
+    public async Task<GroupSnapshotInfo> CreateGroupSnapshotAsync(string name, IReadOnlyList<ObjectId> volumes,
+        IVolumeQuiescer quiescer, CancellationToken cancellationToken)
     {
         var sources = volumes.Distinct().OrderBy(v => v.ToString(), StringComparer.Ordinal).ToList();
         using var _ = journal.Locks.Acquire([$"group-name:{name}", .. sources.Select(v => v.ToString())]);
         cancellationToken.ThrowIfCancellationRequested();
         var arguments = new DefiningArguments { GroupSources = sources };
         EnsureMemberRecordFits(name, sources.Count);
-        switch (journal.Check(ObjectKind.Group, name, arguments, _ => true))
+        switch (await journal.CheckAsync(ObjectKind.Group, name, arguments, _ => true).ConfigureAwait(false))
         {
             case CheckResult.Conflict conflict:
                 throw new AlreadyExistsException(
@@ -36,7 +37,7 @@ public sealed partial class StoragePool
             case CheckResult.Found { Reservation.State: ReservationState.Created } found:
                 return GroupOf(found.Reservation);
             case CheckResult.Found { Reservation.State: ReservationState.Reserved } found:
-                Discard(found.Reservation); // A crash left it half made: start again from nothing.
+                await DiscardAsync(found.Reservation).ConfigureAwait(false); // A crash left it half made: start again.
                 break;
             case CheckResult.Found found:
                 throw new BusyException($"group snapshot '{name}' ({found.Reservation.Id}) is being deleted");
@@ -45,41 +46,52 @@ public sealed partial class StoragePool
             ? r
             : throw new NotFoundException($"source volume {v} does not exist")).ToList();
         CheckRoom("a group snapshot", [.. records.Select(r => r.BackendName)]);
-        var group = journal.Reserve(ObjectKind.Group, name, arguments);
-        var members = records.Select(v => (Volume: v, Snapshot: journal.Reserve(ObjectKind.Snapshot, $"{group.Id}/{v.Id}",
-            new DefiningArguments { SourceVolume = v.Id }))).ToList();
+        var group = await journal.ReserveAsync(ObjectKind.Group, name, arguments).ConfigureAwait(false);
+        var members = new List<(Reservation Volume, Reservation Snapshot)>(records.Count);
+        foreach (var volume in records)
+        {
+            members.Add((volume, await journal.ReserveAsync(ObjectKind.Snapshot, $"{group.Id}/{volume.Id}",
+                new DefiningArguments { SourceVolume = volume.Id }).ConfigureAwait(false)));
+        }
         var portableGroup = new PortableGroup(group.Id, group.RequestName, group.CreatedAt, members.Count);
-        journal.AddMembers(group.Id, members.ToDictionary(m => m.Volume.Id.ToString(), m => m.Snapshot.Id.ToString()));
+        await journal.AddMembersAsync(group.Id,
+            members.ToDictionary(m => m.Volume.Id.ToString(), m => m.Snapshot.Id.ToString())).ConfigureAwait(false);
         Faults.Reached("create-group.reserved");
         try
         {
-            using (var hold = quiescer.Quiesce(sources))
-            {
-                foreach (var (volume, snapshot) in members)
-                {
-                    images.Copy(volume.BackendName, snapshot.BackendName, volume.SizeBytes ?? 0, readOnly: true,
-                        Portable(snapshot, portableGroup), cancellationToken);
-                    Faults.Reached("create-group.member-copied");
-                    if (!hold.Held)
-                    {
-                        throw new AbortedException(
-                            $"group snapshot '{name}': its volumes were thawed (the freeze may last {hold.Limit}) before " +
-                            $"all {members.Count} members were copied, so the copies would not be one point in time; " +
-                            "nothing was kept, and the request may be retried");
-                    }
-                }
-            }
+            await Blocking.RunAsync(() => CopyHeld(name, sources, members, portableGroup, quiescer, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
             Faults.Reached("create-group.thawed");
             foreach (var (volume, snapshot) in members)
             {
-                journal.MarkCreated(snapshot.Id, volume.SizeBytes ?? 0);
+                await journal.MarkCreatedAsync(snapshot.Id, volume.SizeBytes ?? 0).ConfigureAwait(false);
             }
-            return GroupOf(journal.MarkCreated(group.Id, 0));
+            return GroupOf(await journal.MarkCreatedAsync(group.Id, 0).ConfigureAwait(false));
         }
         catch
         {
-            Discard(journal.Get(group.Id)!);
+            await DiscardAsync(journal.Get(group.Id)!).ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>Copies every member while the quiescer holds their volumes still; a hold that ends first is <see cref="AbortedException"/>.</summary>
+    private void CopyHeld(string name, IReadOnlyList<ObjectId> sources, List<(Reservation Volume, Reservation Snapshot)> members,
+        PortableGroup portableGroup, IVolumeQuiescer quiescer, CancellationToken cancellationToken)
+    {
+        using var hold = quiescer.Quiesce(sources);
+        foreach (var (volume, snapshot) in members)
+        {
+            images.Copy(volume.BackendName, snapshot.BackendName, volume.SizeBytes ?? 0, readOnly: true,
+                Portable(snapshot, portableGroup), cancellationToken);
+            Faults.Reached("create-group.member-copied");
+            if (!hold.Held)
+            {
+                throw new AbortedException(
+                    $"group snapshot '{name}': its volumes were thawed (the freeze may last {hold.Limit}) before " +
+                    $"all {members.Count} members were copied, so the copies would not be one point in time; " +
+                    "nothing was kept, and the request may be retried");
+            }
         }
     }
 
@@ -87,7 +99,8 @@ public sealed partial class StoragePool
     /// Deletes a group snapshot and all its members. <paramref name="snapshotIds"/> must be exactly its members
     /// (<see cref="InvalidArgumentException"/> otherwise). An unknown group is success. Repeated: success.
     /// </summary>
-    public void DeleteGroupSnapshot(ObjectId id, IReadOnlyCollection<string> snapshotIds, CancellationToken cancellationToken)
+    public async Task DeleteGroupSnapshotAsync(ObjectId id, IReadOnlyCollection<string> snapshotIds,
+        CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(id.ToString());
         cancellationToken.ThrowIfCancellationRequested();
@@ -101,35 +114,38 @@ public sealed partial class StoragePool
             throw new InvalidArgumentException(
                 $"snapshot_ids must be exactly the members of {id}: {string.Join(", ", members.Order(StringComparer.Ordinal))}");
         }
-        journal.MarkDeleting(id);
+        await journal.MarkDeletingAsync(id).ConfigureAwait(false);
         Faults.Reached("delete-group.marked");
-        Discard(group);
+        await DiscardAsync(group).ConfigureAwait(false);
     }
 
     public GroupSnapshotInfo? GetGroupSnapshot(ObjectId id) =>
         journal.Get(id) is { State: ReservationState.Created } group ? GroupOf(group) : null;
 
     /// <summary>Removes every group a crash left reserved (or half deleted), with its members. Returns how many.</summary>
-    public int DiscardPartialGroups()
+    public async Task<int> DiscardPartialGroupsAsync()
     {
         var partial = journal.All(ObjectKind.Group).Where(g => g.State != ReservationState.Created).ToList();
-        partial.ForEach(Discard);
+        foreach (var group in partial)
+        {
+            await DiscardAsync(group).ConfigureAwait(false);
+        }
         return partial.Count;
     }
 
     /// <summary>Removes a group's member images and records, its mappings, then its record; what is gone already is skipped.</summary>
-    private void Discard(Reservation group)
+    private async Task DiscardAsync(Reservation group)
     {
         foreach (var snapshot in journal.Members(group.Id).Values.Where(s => s.Length > 0))
         {
             if (ObjectId.TryParse(snapshot, ObjectKind.Snapshot, out var member))
             {
-                journal.MarkDeleting(member.Value);
+                await journal.MarkDeletingAsync(member.Value).ConfigureAwait(false);
                 images.Delete(snapshot);
-                journal.Remove(member.Value);
+                await journal.RemoveAsync(member.Value).ConfigureAwait(false);
             }
         }
-        journal.Remove(group.Id);
+        await journal.RemoveAsync(group.Id).ConfigureAwait(false);
     }
 
     private GroupSnapshotInfo GroupOf(Reservation group) => new(group.Id,

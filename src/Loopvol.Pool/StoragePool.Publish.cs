@@ -10,7 +10,7 @@ public sealed partial class StoragePool
     /// Publishes a volume to <paramref name="nodeId"/>, which must be <paramref name="thisNode"/> (volumes exist
     /// only here). Unknown volume or node: <see cref="NotFoundException"/>. Repeated: no change.
     /// </summary>
-    public void PublishVolume(ObjectId id, string nodeId, string thisNode, bool readOnly)
+    public async Task PublishVolumeAsync(ObjectId id, string nodeId, string thisNode, bool readOnly)
     {
         using var _ = journal.Locks.Acquire(id.ToString());
         CreatedVolume(id);
@@ -18,13 +18,13 @@ public sealed partial class StoragePool
         {
             throw new NotFoundException($"node_id {nodeId} is not a node of this driver (its volumes live on {thisNode})");
         }
-        journal.AddControllerPublication(id.ToString(), nodeId, readOnly);
+        await journal.AddControllerPublicationAsync(id.ToString(), nodeId, readOnly).ConfigureAwait(false);
     }
 
     /// <summary>Unpublishes a volume from one node, or from all when <paramref name="nodeId"/> is empty. Unknown: success.</summary>
-    public void UnpublishVolume(ObjectId id, string? nodeId)
+    public async Task UnpublishVolumeAsync(ObjectId id, string? nodeId)
     {
         using var _ = journal.Locks.Acquire(id.ToString());
-        journal.RemoveControllerPublications(id.ToString(), nodeId);
+        await journal.RemoveControllerPublicationsAsync(id.ToString(), nodeId).ConfigureAwait(false);
     }
 }

@@ -1,3 +1,4 @@
+using Loopvol.Core.Concurrency;
 using Loopvol.Core.Errors;
 using Loopvol.Core.Ids;
 using Loopvol.Journal;
@@ -14,14 +15,14 @@ public sealed partial class StoragePool
     /// volume. The same name from another volume is <see cref="AlreadyExistsException"/>; an unknown volume
     /// <see cref="NotFoundException"/>. Retried after a crash at any step: finishes the same snapshot.
     /// </summary>
-    public SnapshotInfo CreateSnapshot(string name, ObjectId sourceVolume, CancellationToken cancellationToken)
+    public async Task<SnapshotInfo> CreateSnapshotAsync(string name, ObjectId sourceVolume, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire($"snapshot-name:{name}", sourceVolume.ToString());
         cancellationToken.ThrowIfCancellationRequested();
         var arguments = new DefiningArguments { SourceVolume = sourceVolume };
         EnsureRecordFits(ObjectKind.Snapshot, name, arguments);
-        if (Resume(journal.Check(ObjectKind.Snapshot, name, arguments, r => images.Exists(r.BackendName)),
-                "snapshot", name) is { } earlier)
+        if (await ResumeAsync(journal.CheckAsync(ObjectKind.Snapshot, name, arguments, r => images.Exists(r.BackendName)),
+                "snapshot", name).ConfigureAwait(false) is { } earlier)
         {
             return SnapshotOf(earlier);
         }
@@ -29,17 +30,17 @@ public sealed partial class StoragePool
             ? volume
             : throw new NotFoundException($"source volume {sourceVolume} does not exist");
         var size = source.SizeBytes ?? 0;
-        var reservation = Admit(ObjectKind.Snapshot, name, arguments, size, source.BackendName);
-        return SnapshotOf(Build("create-snapshot", reservation, size, () =>
+        var reservation = await AdmitAsync(ObjectKind.Snapshot, name, arguments, size, source.BackendName).ConfigureAwait(false);
+        return SnapshotOf(await BuildAsync("create-snapshot", reservation, size, () => Blocking.RunAsync(() =>
             images.Copy(source.BackendName, reservation.BackendName, size, readOnly: true, Portable(reservation),
-                cancellationToken)));
+                cancellationToken), cancellationToken)).ConfigureAwait(false));
     }
 
     /// <summary>
     /// Deletes a snapshot. Unknown is success; a member of a group snapshot is
     /// <see cref="PreconditionFailedException"/> (the group is deleted as a whole). Retried: finishes the delete.
     /// </summary>
-    public void DeleteSnapshot(ObjectId id, CancellationToken cancellationToken)
+    public async Task DeleteSnapshotAsync(ObjectId id, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(id.ToString());
         cancellationToken.ThrowIfCancellationRequested();
@@ -51,10 +52,10 @@ public sealed partial class StoragePool
         {
             throw new PreconditionFailedException($"snapshot {id} belongs to group snapshot {group}; delete the group");
         }
-        journal.MarkDeleting(id);
+        await journal.MarkDeletingAsync(id).ConfigureAwait(false);
         Faults.Reached("delete-snapshot.marked");
         images.Delete(record.BackendName);
-        journal.Remove(id);
+        await journal.RemoveAsync(id).ConfigureAwait(false);
     }
 
     public SnapshotInfo? GetSnapshot(ObjectId id) =>

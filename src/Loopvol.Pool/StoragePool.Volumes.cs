@@ -1,3 +1,4 @@
+using Loopvol.Core.Concurrency;
 using Loopvol.Core.Errors;
 using Loopvol.Core.Host;
 using Loopvol.Core.Ids;
@@ -14,7 +15,7 @@ public sealed partial class StoragePool
     /// other arguments is <see cref="AlreadyExistsException"/>; a missing source <see cref="NotFoundException"/>.
     /// Retried after a crash at any step: finishes the same volume, or (if it never got an image) starts over.
     /// </summary>
-    public VolumeInfo CreateVolume(VolumeRequest request, CancellationToken cancellationToken)
+    public async Task<VolumeInfo> CreateVolumeAsync(VolumeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var keys = new List<string> { $"volume-name:{request.Name}" };
@@ -34,26 +35,25 @@ public sealed partial class StoragePool
             Capabilities = request.Capabilities,
         };
         EnsureRecordFits(ObjectKind.Volume, request.Name, arguments);
-        if (Resume(journal.Check(ObjectKind.Volume, request.Name, arguments, r => images.Exists(r.BackendName)),
-                "volume", request.Name) is { } earlier)
+        if (await ResumeAsync(journal.CheckAsync(ObjectKind.Volume, request.Name, arguments, r => images.Exists(r.BackendName)),
+                "volume", request.Name).ConfigureAwait(false) is { } earlier)
         {
             return Info(earlier);
         }
         var sourceBytes = request.Source is { } s ? SourceSize(s) : (long?)null;
         var size = DecideSize(request.RequiredBytes, request.LimitBytes, sourceBytes, request.MinimumBytes);
-        var reservation = Admit(ObjectKind.Volume, request.Name, arguments, size, request.Source?.Id.ToString());
-        return Info(Build("create-volume", reservation, size, () =>
+        var reservation = await AdmitAsync(ObjectKind.Volume, request.Name, arguments, size, request.Source?.Id.ToString())
+            .ConfigureAwait(false);
+        return Info(await BuildAsync("create-volume", reservation, size, () =>
         {
             if (request.Source is { } from)
             {
-                images.Copy(from.Id.ToString(), reservation.BackendName, size, readOnly: false, Portable(reservation),
-                    cancellationToken);
+                return Blocking.RunAsync(() => images.Copy(from.Id.ToString(), reservation.BackendName, size,
+                    readOnly: false, Portable(reservation), cancellationToken), cancellationToken);
             }
-            else
-            {
-                images.CreateEmpty(reservation.BackendName, size, Portable(reservation));
-            }
-        }));
+            images.CreateEmpty(reservation.BackendName, size, Portable(reservation));
+            return Task.CompletedTask;
+        }).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -61,7 +61,7 @@ public sealed partial class StoragePool
     /// volume still attached to a loop device, or staged on this node, is <see cref="PreconditionFailedException"/>.
     /// Its snapshots are separate images and stay. Retried after a crash at any step: finishes the delete.
     /// </summary>
-    public void DeleteVolume(ObjectId id, CancellationToken cancellationToken)
+    public async Task DeleteVolumeAsync(ObjectId id, CancellationToken cancellationToken)
     {
         using var _ = journal.Locks.Acquire(id.ToString());
         cancellationToken.ThrowIfCancellationRequested();
@@ -82,11 +82,11 @@ public sealed partial class StoragePool
         {
             throw new PreconditionFailedException($"volume {id} is published to node {published}; unpublish it first");
         }
-        journal.MarkDeleting(id);
+        await journal.MarkDeletingAsync(id).ConfigureAwait(false);
         Faults.Reached("delete-volume.marked");
         images.Delete(record.BackendName);
         Faults.Reached("delete-volume.image-deleted");
-        journal.Remove(id);
+        await journal.RemoveAsync(id).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -98,7 +98,7 @@ public sealed partial class StoragePool
     /// above <paramref name="limitBytes"/>: <see cref="OutOfRangeException"/>; more than the pool has:
     /// <see cref="ResourceExhaustedException"/>. Fault point: <c>expand-volume.grown</c>.
     /// </summary>
-    public long ExpandVolume(ObjectId id, long requiredBytes, long limitBytes, CancellationToken cancellationToken)
+    public async Task<long> ExpandVolumeAsync(ObjectId id, long requiredBytes, long limitBytes, CancellationToken cancellationToken)
     {
         CheckRange(requiredBytes, limitBytes);
         if (limitBytes > 0 && requiredBytes > limitBytes)
@@ -119,7 +119,7 @@ public sealed partial class StoragePool
                     $"volume {id} is already {current} bytes, more than capacity_range.limit_bytes {limitBytes}; " +
                     "volumes never shrink");
             }
-            images.Grow(record.BackendName, current);
+            await Blocking.RunAsync(() => images.Grow(record.BackendName, current), cancellationToken).ConfigureAwait(false);
             return current;
         }
         if (limitBytes > 0 && size > limitBytes)
@@ -127,16 +127,16 @@ public sealed partial class StoragePool
             throw new OutOfRangeException($"no size of whole {PoolOptions.BlockSize}-byte blocks lies in the capacity " +
                                           $"range [{requiredBytes}, {limitBytes}]");
         }
-        lock (_admission)
+        Hold(size - current, $"grow {id} by");
+        try
         {
-            if (size - current > AvailableBytes())
-            {
-                throw new ResourceExhaustedException(
-                    $"the pool cannot grow {id} by {size - current} bytes: {AvailableBytes()} bytes are available");
-            }
-            images.Grow(record.BackendName, size);
+            await Blocking.RunAsync(() => images.Grow(record.BackendName, size), cancellationToken).ConfigureAwait(false);
             Faults.Reached("expand-volume.grown");
-            journal.UpdateSize(id, size);
+            await journal.UpdateSizeAsync(id, size).ConfigureAwait(false);
+        }
+        finally
+        {
+            Release(size - current);
         }
         return size;
     }

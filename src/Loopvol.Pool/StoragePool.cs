@@ -18,6 +18,9 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
 
     private readonly Lock _admission = new();
 
+    /// <summary>Bytes admitted whose reservations are not committed yet, so not in the journal's provisioned total.</summary>
+    private long _admitting;
+
     public ImageStore Images => images;
 
     public PoolOptions Options => options;
@@ -96,19 +99,54 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
     /// system (see <see cref="PoolOptions.FullBelowBytes"/>), or one without room for the data a sparse copy of
     /// <paramref name="copyOf"/> writes, is <see cref="ResourceExhaustedException"/> before anything is written.
     /// </summary>
-    private Reservation Admit(Core.Ids.ObjectKind kind, string name, DefiningArguments arguments, long sizeBytes,
-        string? copyOf)
+    private async Task<Reservation> AdmitAsync(Core.Ids.ObjectKind kind, string name, DefiningArguments arguments,
+        long sizeBytes, string? copyOf, Loopvol.Journal.Durability durability = Loopvol.Journal.Durability.Durable)
     {
         CheckRoom(kind == Core.Ids.ObjectKind.Snapshot ? "a snapshot" : "a volume", copyOf is null ? [] : [copyOf]);
+        var counted = kind == Core.Ids.ObjectKind.Volume ? sizeBytes : 0;
+        Hold(counted, "hold");
+        try
+        {
+            return await journal.ReserveAsync(kind, name, arguments, durability).ConfigureAwait(false);
+        }
+        finally
+        {
+            Release(counted);
+        }
+    }
+
+    /// <summary>
+    /// Counts <paramref name="bytes"/> against what is available until <see cref="Release"/>: concurrent admissions
+    /// see each other while their journal writes are still queued. More than is available is
+    /// <see cref="ResourceExhaustedException"/>.
+    /// </summary>
+    private void Hold(long bytes, string what)
+    {
+        if (bytes == 0)
+        {
+            return;
+        }
         lock (_admission)
         {
-            if (kind == Core.Ids.ObjectKind.Volume && sizeBytes > AvailableBytes())
+            var available = AvailableBytes() - _admitting;
+            if (bytes > available)
             {
                 throw new ResourceExhaustedException(
-                    $"the pool cannot hold {sizeBytes} more bytes: {AvailableBytes()} bytes are available " +
+                    $"the pool cannot {what} {bytes} more bytes: {Math.Max(0, available)} bytes are available " +
                     $"(over-commit ratio {options.OvercommitRatio}, reserve {options.ReserveBytes} bytes)");
             }
-            return journal.Reserve(kind, name, arguments);
+            _admitting += bytes;
+        }
+    }
+
+    private void Release(long bytes)
+    {
+        if (bytes != 0)
+        {
+            lock (_admission)
+            {
+                _admitting -= bytes;
+            }
         }
     }
 
@@ -135,9 +173,9 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
     /// Continues what an earlier attempt of the same request left: the finished object, or, when its image was
     /// renamed into place just before a crash, the record finished now. Null when there is nothing to continue.
     /// </summary>
-    private Reservation? Resume(CheckResult check, string what, string name)
+    private async Task<Reservation?> ResumeAsync(Task<CheckResult> checking, string what, string name)
     {
-        switch (check)
+        switch (await checking.ConfigureAwait(false))
         {
             case CheckResult.Conflict conflict:
                 throw new AlreadyExistsException(
@@ -145,7 +183,8 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
             case CheckResult.Found { Reservation.State: ReservationState.Created } found:
                 return found.Reservation;
             case CheckResult.Found { Reservation.State: ReservationState.Reserved } found:
-                return journal.MarkCreated(found.Reservation.Id, images.SizeOf(found.Reservation.BackendName)!.Value);
+                return await journal.MarkCreatedAsync(found.Reservation.Id,
+                    images.SizeOf(found.Reservation.BackendName)!.Value).ConfigureAwait(false);
             case CheckResult.Found found:
                 throw new BusyException($"{what} '{name}' ({found.Reservation.Id}) is being deleted");
             default:
@@ -158,20 +197,20 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
     /// is marked faulty (its name freed for a retry, its ID never reused). Fault points: <c>{what}.reserved</c> and
     /// <c>{what}.image-created</c>.
     /// </summary>
-    private Reservation Build(string what, Reservation reservation, long sizeBytes, Action makeImage)
+    private async Task<Reservation> BuildAsync(string what, Reservation reservation, long sizeBytes, Func<Task> makeImage)
     {
         Faults.Reached($"{what}.reserved");
         try
         {
-            makeImage();
+            await makeImage().ConfigureAwait(false);
         }
         catch (Exception e) when (e is not BusyException)
         {
-            Abandon(reservation);
+            await AbandonAsync(reservation).ConfigureAwait(false);
             throw;
         }
         Faults.Reached($"{what}.image-created");
-        return journal.MarkCreated(reservation.Id, sizeBytes);
+        return await journal.MarkCreatedAsync(reservation.Id, sizeBytes).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -180,30 +219,21 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
     /// record; otherwise it is marked faulty (its name freed, its record and image left for gc). Either way a retry
     /// starts afresh.
     /// </summary>
-    private void Abandon(Reservation reservation)
-    {
-        if (images.Exists(reservation.BackendName))
-        {
-            journal.MarkFaulty(reservation.Id);
-        }
-        else
-        {
-            journal.Remove(reservation.Id);
-        }
-    }
+    private Task AbandonAsync(Reservation reservation) => images.Exists(reservation.BackendName)
+        ? journal.MarkFaultyAsync(reservation.Id)
+        : journal.RemoveAsync(reservation.Id);
 
-    /// <summary>Rounds up to a whole block; callers keep sizes within <see cref="PoolOptions.MaxVolumeBytes"/>.</summary>
     /// <summary>
     /// Records which Kubernetes objects <paramref name="id"/> was made for (the sidecars' metadata), for operators.
     /// Repeated: the latest names win. None: no change.
     /// </summary>
-    public void RecordKubernetesNames(Core.Ids.ObjectId id, IReadOnlyDictionary<string, string> names)
+    public async Task RecordKubernetesNamesAsync(Core.Ids.ObjectId id, IReadOnlyDictionary<string, string> names)
     {
         if (names.Count == 0)
         {
             return;
         }
-        journal.SetKubernetesNames(id, names);
+        await journal.SetKubernetesNamesAsync(id, names).ConfigureAwait(false);
         if (id.Kind != Core.Ids.ObjectKind.Group && journal.Get(id) is { State: ReservationState.Created } record)
         {
             // The image carries the names too, so journal rebuild recovers them.
@@ -229,6 +259,7 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
         }
     }
 
+    /// <summary>Rounds up to a whole block; callers keep sizes within <see cref="PoolOptions.MaxVolumeBytes"/>.</summary>
     private static long RoundUp(long bytes) => bytes > PoolOptions.MaxVolumeBytes
         ? throw new OutOfRangeException($"{bytes} bytes is more than {PoolOptions.MaxVolumeBytes}, the largest volume size")
         : (bytes + PoolOptions.BlockSize - 1) / PoolOptions.BlockSize * PoolOptions.BlockSize;

@@ -9,12 +9,12 @@ namespace Loopvol.Csi.Services;
 /// <summary>ControllerPublish/Unpublish: served only with --enable-attach; UNIMPLEMENTED otherwise.</summary>
 public sealed partial class ControllerService
 {
-    public override Task<ControllerPublishVolumeResponse> ControllerPublishVolume(ControllerPublishVolumeRequest request,
+    public override async Task<ControllerPublishVolumeResponse> ControllerPublishVolume(ControllerPublishVolumeRequest request,
         ServerCallContext context)
     {
         if (!options.EnableAttach)
         {
-            return base.ControllerPublishVolume(request, context);
+            return await base.ControllerPublishVolume(request, context);
         }
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var node = Require.NotEmpty(request.NodeId, "node_id");
@@ -29,22 +29,22 @@ public sealed partial class ControllerService
             throw new AlreadyExistsException(
                 $"volume_capability does not match volume {text}, which was made for the other access type");
         }
-        pool.PublishVolume(volume.Id, node, options.NodeId, request.Readonly);
-        return Task.FromResult(new ControllerPublishVolumeResponse());
+        await pool.PublishVolumeAsync(volume.Id, node, options.NodeId, request.Readonly);
+        return new ControllerPublishVolumeResponse();
     }
 
-    public override Task<ControllerUnpublishVolumeResponse> ControllerUnpublishVolume(ControllerUnpublishVolumeRequest request,
+    public override async Task<ControllerUnpublishVolumeResponse> ControllerUnpublishVolume(ControllerUnpublishVolumeRequest request,
         ServerCallContext context)
     {
         if (!options.EnableAttach)
         {
-            return base.ControllerUnpublishVolume(request, context);
+            return await base.ControllerUnpublishVolume(request, context);
         }
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         if (Require.Lookup(text, ObjectKind.Volume) is { } id)
         {
-            pool.UnpublishVolume(id, request.NodeId);
+            await pool.UnpublishVolumeAsync(id, request.NodeId);
         }
-        return Task.FromResult(new ControllerUnpublishVolumeResponse());
+        return new ControllerUnpublishVolumeResponse();
     }
 }

@@ -11,26 +11,26 @@ namespace Loopvol.Csi.Services;
 /// <summary>Snapshots and listings.</summary>
 public sealed partial class ControllerService
 {
-    public override Task<CreateSnapshotResponse> CreateSnapshot(CreateSnapshotRequest request, ServerCallContext context)
+    public override async Task<CreateSnapshotResponse> CreateSnapshot(CreateSnapshotRequest request, ServerCallContext context)
     {
         var name = Require.NotEmpty(request.Name, "name");
         var sourceText = Require.NotEmpty(request.SourceVolumeId, "source_volume_id");
         var (_, names) = KubernetesParameters.Split(request.Parameters, KubernetesParameters.Snapshot, [], "CreateSnapshot");
         var source = Require.Lookup(sourceText, ObjectKind.Volume)
                      ?? throw new NotFoundException($"source_volume_id {sourceText} does not exist");
-        var snapshot = pool.CreateSnapshot(name, source, context.CancellationToken);
-        pool.RecordKubernetesNames(snapshot.Id, names);
-        return Task.FromResult(new CreateSnapshotResponse { Snapshot = CsiMessages.Snapshot(snapshot) });
+        var snapshot = await pool.CreateSnapshotAsync(name, source, context.CancellationToken);
+        await pool.RecordKubernetesNamesAsync(snapshot.Id, names);
+        return new CreateSnapshotResponse { Snapshot = CsiMessages.Snapshot(snapshot) };
     }
 
-    public override Task<DeleteSnapshotResponse> DeleteSnapshot(DeleteSnapshotRequest request, ServerCallContext context)
+    public override async Task<DeleteSnapshotResponse> DeleteSnapshot(DeleteSnapshotRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.SnapshotId, "snapshot_id");
         if (Require.Lookup(text, ObjectKind.Snapshot) is { } id)
         {
-            pool.DeleteSnapshot(id, context.CancellationToken);
+            await pool.DeleteSnapshotAsync(id, context.CancellationToken);
         }
-        return Task.FromResult(new DeleteSnapshotResponse());
+        return new DeleteSnapshotResponse();
     }
 
     public override Task<ListSnapshotsResponse> ListSnapshots(ListSnapshotsRequest request, ServerCallContext context)
@@ -102,15 +102,15 @@ public sealed partial class ControllerService
         });
     }
 
-    public override Task<ControllerExpandVolumeResponse> ControllerExpandVolume(ControllerExpandVolumeRequest request, ServerCallContext context)
+    public override async Task<ControllerExpandVolumeResponse> ControllerExpandVolume(ControllerExpandVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var range = Require.Present(request.CapacityRange, "capacity_range");
         var (required, limit) = Require.Range(range);
         var volume = Volume(text);
-        var size = pool.ExpandVolume(volume.Id, required, limit, context.CancellationToken);
+        var size = await pool.ExpandVolumeAsync(volume.Id, required, limit, context.CancellationToken);
         var block = volume.Capabilities?.AllBlock == true;
-        return Task.FromResult(new ControllerExpandVolumeResponse { CapacityBytes = size, NodeExpansionRequired = !block });
+        return new ControllerExpandVolumeResponse { CapacityBytes = size, NodeExpansionRequired = !block };
     }
 
     public override Task<ControllerModifyVolumeResponse> ControllerModifyVolume(ControllerModifyVolumeRequest request, ServerCallContext context)

@@ -36,7 +36,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         });
     }
 
-    public override Task<CreateVolumeResponse> CreateVolume(CreateVolumeRequest request, ServerCallContext context)
+    public override async Task<CreateVolumeResponse> CreateVolume(CreateVolumeRequest request, ServerCallContext context)
     {
         var name = Require.NotEmpty(request.Name, "name");
         Capabilities.Check(request.VolumeCapabilities, "volume_capabilities");
@@ -45,7 +45,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         CheckFsType(parameters, request.VolumeCapabilities);
         var source = Source(request.VolumeContentSource);
         NodeTopology.Admit(request.AccessibilityRequirements, options.NodeId);
-        var volume = pool.CreateVolume(new VolumeRequest
+        var volume = await pool.CreateVolumeAsync(new VolumeRequest
         {
             Name = name,
             RequiredBytes = required,
@@ -57,18 +57,18 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
             Accessibility = NodeTopology.Canonical(request.AccessibilityRequirements),
             Capabilities = Capabilities.Canonical(request.VolumeCapabilities),
         }, context.CancellationToken);
-        pool.RecordKubernetesNames(volume.Id, names);
-        return Task.FromResult(new CreateVolumeResponse { Volume = CsiMessages.Volume(volume, options.NodeId) });
+        await pool.RecordKubernetesNamesAsync(volume.Id, names);
+        return new CreateVolumeResponse { Volume = CsiMessages.Volume(volume, options.NodeId) };
     }
 
-    public override Task<DeleteVolumeResponse> DeleteVolume(DeleteVolumeRequest request, ServerCallContext context)
+    public override async Task<DeleteVolumeResponse> DeleteVolume(DeleteVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         if (Require.Lookup(text, ObjectKind.Volume) is { } id)
         {
-            pool.DeleteVolume(id, context.CancellationToken);
+            await pool.DeleteVolumeAsync(id, context.CancellationToken);
         }
-        return Task.FromResult(new DeleteVolumeResponse());
+        return new DeleteVolumeResponse();
     }
 
     public override Task<ValidateVolumeCapabilitiesResponse> ValidateVolumeCapabilities(

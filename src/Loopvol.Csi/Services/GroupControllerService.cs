@@ -19,7 +19,7 @@ public sealed class GroupControllerService(StoragePool pool, IVolumeQuiescer qui
             Capabilities = { new GroupControllerServiceCapability { Rpc = new() { Type = Cap.CreateDeleteGetVolumeGroupSnapshot } } },
         });
 
-    public override Task<CreateVolumeGroupSnapshotResponse> CreateVolumeGroupSnapshot(CreateVolumeGroupSnapshotRequest request, ServerCallContext context)
+    public override async Task<CreateVolumeGroupSnapshotResponse> CreateVolumeGroupSnapshot(CreateVolumeGroupSnapshotRequest request, ServerCallContext context)
     {
         var name = Require.NotEmpty(request.Name, "name");
         if (request.SourceVolumeIds.Count == 0)
@@ -30,19 +30,19 @@ public sealed class GroupControllerService(StoragePool pool, IVolumeQuiescer qui
         var volumes = request.SourceVolumeIds.Select(text =>
             Require.Lookup(Require.NotEmpty(text, "source_volume_ids[]"), ObjectKind.Volume)
             ?? throw new NotFoundException($"source_volume_ids: volume {text} does not exist")).ToList();
-        var group = pool.CreateGroupSnapshot(name, volumes, quiescer, context.CancellationToken);
-        pool.RecordKubernetesNames(group.Id, names);
-        return Task.FromResult(new CreateVolumeGroupSnapshotResponse { GroupSnapshot = CsiMessages.GroupSnapshot(group) });
+        var group = await pool.CreateGroupSnapshotAsync(name, volumes, quiescer, context.CancellationToken);
+        await pool.RecordKubernetesNamesAsync(group.Id, names);
+        return new CreateVolumeGroupSnapshotResponse { GroupSnapshot = CsiMessages.GroupSnapshot(group) };
     }
 
-    public override Task<DeleteVolumeGroupSnapshotResponse> DeleteVolumeGroupSnapshot(DeleteVolumeGroupSnapshotRequest request, ServerCallContext context)
+    public override async Task<DeleteVolumeGroupSnapshotResponse> DeleteVolumeGroupSnapshot(DeleteVolumeGroupSnapshotRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.GroupSnapshotId, "group_snapshot_id");
         if (Require.Lookup(text, ObjectKind.Group) is { } id)
         {
-            pool.DeleteGroupSnapshot(id, [.. request.SnapshotIds], context.CancellationToken);
+            await pool.DeleteGroupSnapshotAsync(id, [.. request.SnapshotIds], context.CancellationToken);
         }
-        return Task.FromResult(new DeleteVolumeGroupSnapshotResponse());
+        return new DeleteVolumeGroupSnapshotResponse();
     }
 
     public override Task<GetVolumeGroupSnapshotResponse> GetVolumeGroupSnapshot(GetVolumeGroupSnapshotRequest request, ServerCallContext context)

@@ -56,31 +56,31 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options) : Node
         return new NodeStageVolumeResponse();
     }
 
-    public override Task<NodeUnstageVolumeResponse> NodeUnstageVolume(NodeUnstageVolumeRequest request, ServerCallContext context)
+    public override async Task<NodeUnstageVolumeResponse> NodeUnstageVolume(NodeUnstageVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var staging = Paths.Clean(request.StagingTargetPath, "staging_target_path");
-        volumes.Unstage(Existing(text), staging, context.CancellationToken);
-        return Task.FromResult(new NodeUnstageVolumeResponse());
+        await volumes.UnstageAsync(Existing(text), staging, context.CancellationToken);
+        return new NodeUnstageVolumeResponse();
     }
 
-    public override Task<NodePublishVolumeResponse> NodePublishVolume(NodePublishVolumeRequest request, ServerCallContext context)
+    public override async Task<NodePublishVolumeResponse> NodePublishVolume(NodePublishVolumeRequest request, ServerCallContext context)
     {
         var volume = VolumeId(request.VolumeId);
         var staging = Paths.Clean(request.StagingTargetPath, "staging_target_path");
         var target = Paths.Clean(request.TargetPath, "target_path");
         var capability = Capability(request.VolumeCapability);
         var readOnly = request.Readonly || capability.AccessMode.Mode == Mode.SingleNodeReaderOnly;
-        volumes.Publish(new PublishRequest(volume, staging, target, readOnly, capability.Block is not null), context.CancellationToken);
-        return Task.FromResult(new NodePublishVolumeResponse());
+        await volumes.PublishAsync(new PublishRequest(volume, staging, target, readOnly, capability.Block is not null), context.CancellationToken);
+        return new NodePublishVolumeResponse();
     }
 
-    public override Task<NodeUnpublishVolumeResponse> NodeUnpublishVolume(NodeUnpublishVolumeRequest request, ServerCallContext context)
+    public override async Task<NodeUnpublishVolumeResponse> NodeUnpublishVolume(NodeUnpublishVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var target = Paths.Clean(request.TargetPath, "target_path");
-        volumes.Unpublish(Existing(text), target, context.CancellationToken);
-        return Task.FromResult(new NodeUnpublishVolumeResponse());
+        await volumes.UnpublishAsync(Existing(text), target, context.CancellationToken);
+        return new NodeUnpublishVolumeResponse();
     }
 
     public override Task<NodeGetVolumeStatsResponse> NodeGetVolumeStats(NodeGetVolumeStatsRequest request, ServerCallContext context)

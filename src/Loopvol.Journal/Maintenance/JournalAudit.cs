@@ -47,7 +47,7 @@ public static class JournalAudit
     /// what it would do. Returns the findings acted on (or that would be). Repeated: the second run finds nothing
     /// left to repair. Deleting anything is only safe with no driver serving the pool (the caller holds its lock).
     /// </summary>
-    public static IReadOnlyList<Finding> Gc(Journal journal, IBackendInventory inventory, DateTimeOffset now,
+    public static async Task<IReadOnlyList<Finding>> GcAsync(Journal journal, IBackendInventory inventory, DateTimeOffset now,
         TimeSpan grace, bool apply)
     {
         var repairable = Check(journal, inventory, now, grace).Where(f => f.Repairable).ToList();
@@ -67,7 +67,7 @@ public static class JournalAudit
             {
                 inventory.Delete(id.ToString());
             }
-            journal.Remove(id);
+            await journal.RemoveAsync(id).ConfigureAwait(false);
         }
         return repairable;
     }

@@ -1,6 +1,6 @@
 namespace Loopvol.Journal.Model;
 
-/// <summary>What <see cref="Journal.Check"/> found for a request name.</summary>
+/// <summary>What <see cref="Journal.CheckAsync"/> found for a request name.</summary>
 public abstract record CheckResult
 {
     private CheckResult()

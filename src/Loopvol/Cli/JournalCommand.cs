@@ -103,7 +103,7 @@ internal static class JournalCommand
             var inventory = Inventory(r, dataDir, poolDir);
             var now = DateTimeOffset.UtcNow;
             var age = TimeSpan.FromSeconds(r.GetValue(grace));
-            var acted = JournalAudit.Gc(j, inventory, now, age, r.GetValue(apply));
+            var acted = JournalAudit.GcAsync(j, inventory, now, age, r.GetValue(apply)).GetAwaiter().GetResult();
             output.WriteLine(r.GetValue(apply) ? $"repaired {acted.Count}:" : $"would repair {acted.Count}:");
             JournalPrinter.Findings(output, acted);
             var left = JournalAudit.Check(j, inventory, now, age).Where(f => !f.Repairable).ToList();

@@ -88,7 +88,7 @@ internal static class RebuildCommand
         {
             using (var journal = Journal.Journal.Open(building))
             {
-                journal.Import(plan.Records);
+                journal.ImportAsync(plan.Records).GetAwaiter().GetResult();
                 if (journal.Verify() is [var problem, ..])
                 {
                     output.WriteLine($"rebuild failed, nothing replaced: the new journal does not verify: {problem}");

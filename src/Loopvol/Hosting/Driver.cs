@@ -47,7 +47,7 @@ public sealed partial class Driver : IAsyncDisposable
     /// Creates the data directory, locks it and the pool, opens the journal (refusing a missing or empty one over a
     /// pool that holds images, and a damaged one) and builds the server, without serving yet.
     /// </summary>
-    public static Driver Create(DriverSettings settings, ILoggerFactory loggerFactory)
+    public static async Task<Driver> CreateAsync(DriverSettings settings, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(settings);
         Directory.CreateDirectory(settings.DataDirectory, DataDirectoryMode);
@@ -93,8 +93,8 @@ public sealed partial class Driver : IAsyncDisposable
             var quiescer = new MountQuiescer(journal, settings.MaxFreeze, settings.Faults,
                 loggerFactory.CreateLogger("Loopvol.Groups"));
             quiescer.ThawAll();
-            PoolLog.GroupsDiscarded(poolLogger, pool.DiscardPartialGroups());
-            PoolReconciler.Reconcile(journal, images, poolLogger);
+            PoolLog.GroupsDiscarded(poolLogger, await pool.DiscardPartialGroupsAsync().ConfigureAwait(false));
+            await PoolReconciler.ReconcileAsync(journal, images, poolLogger).ConfigureAwait(false);
             if (pool.RecordMissingImageRecords() is > 0 and var recorded)
             {
                 PoolLog.ImageRecordsWritten(poolLogger, recorded);
@@ -108,7 +108,7 @@ public sealed partial class Driver : IAsyncDisposable
             var nodeLogger = loggerFactory.CreateLogger("Loopvol.Node");
             var nodeVolumes = new NodeVolumes(journal, images.Layout, settings.Faults,
                 new NodeHost.Paths.PathGuard(settings.DataDirectory, settings.PoolDirectory), nodeLogger);
-            var repairs = nodeVolumes.Reconcile();
+            var repairs = await nodeVolumes.ReconcileAsync().ConfigureAwait(false);
             foreach (var repair in repairs)
             {
                 NodeLog.Repaired(nodeLogger, repair.Repaired ? "repaired" : "left alone", repair.Subject, repair.What);

@@ -20,7 +20,7 @@ public static partial class DriverHost
         Driver driver;
         try
         {
-            driver = Driver.Create(settings, loggerFactory);
+            driver = await Driver.CreateAsync(settings, loggerFactory).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or JournalException)
         {

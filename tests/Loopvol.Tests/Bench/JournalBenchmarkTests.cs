@@ -7,11 +7,11 @@ namespace Loopvol.Tests.Bench;
 public sealed class JournalBenchmarkTests
 {
     [Test]
-    public void ShortRun_ReportsEveryTimedCall_AndCleansUp()
+    public async Task ShortRun_ReportsEveryTimedCall_AndCleansUp()
     {
         using var dir = new TempDirectory();
 
-        var row = JournalBenchmark.Run(500, 100, dir.Path, new JournalOptions());
+        var row = await JournalBenchmark.RunAsync(500, 100, dir.Path, new JournalOptions());
 
         Assert.That(row.Existing, Is.EqualTo(500));
         Assert.That(row.Operations, Is.EqualTo(100));

@@ -11,7 +11,8 @@ public sealed class JournalCommandTests
     [Test]
     public async Task List_ShowsEveryRecordWithStateAndName()
     {
-        using var data = Seed(out var ids);
+        var (data, ids) = await Seed();
+        using var _ = data;
 
         var (exit, text) = await RunAsync(data, "journal", "list");
 
@@ -24,7 +25,8 @@ public sealed class JournalCommandTests
     [Test]
     public async Task Show_ByNameOrId_PrintsTheRecord_UnknownIsExitOne()
     {
-        using var data = Seed(out var ids);
+        var (data, ids) = await Seed();
+        using var _ = data;
 
         var byName = await RunAsync(data, "journal", "show", "pvc-healthy");
         var byId = await RunAsync(data, "journal", "show", ids.Healthy.ToString());
@@ -39,7 +41,8 @@ public sealed class JournalCommandTests
     [Test]
     public async Task Check_FindsStaleFaultyMissingAndOrphans_ExitsOne()
     {
-        using var data = Seed(out var ids);
+        var (data, ids) = await Seed();
+        using var _ = data;
 
         var (exit, text) = await RunAsync(data, "journal", "check", "--grace", "0");
 
@@ -54,7 +57,8 @@ public sealed class JournalCommandTests
     [Test]
     public async Task Check_WithinTheGracePeriod_LeavesAFreshReservationAlone()
     {
-        using var data = Seed(out var ids);
+        var (data, ids) = await Seed();
+        using var _ = data;
 
         var (_, text) = await RunAsync(data, "journal", "check");
 
@@ -64,7 +68,8 @@ public sealed class JournalCommandTests
     [Test]
     public async Task GcDryRun_ChangesNothing_GcApply_RepairsWhatIsSafe_AndReportsTheRest()
     {
-        using var data = Seed(out var ids);
+        var (data, ids) = await Seed();
+        using var _ = data;
         var pool = new PoolLayout(Path.Combine(data.Path, "pool"));
 
         var dry = await RunAsync(data, "journal", "gc", "--dry-run", "--grace", "0");
@@ -84,7 +89,7 @@ public sealed class JournalCommandTests
     [Test]
     public async Task Gc_WithoutDryRunOrApply_IsAUsageError()
     {
-        using var data = Seed(out _);
+        using var data = (await Seed()).Data;
 
         var (exit, _) = await RunAsync(data, "journal", "gc");
 
@@ -94,7 +99,8 @@ public sealed class JournalCommandTests
     [Test]
     public async Task Backup_WritesACopyThatOpensWithTheSameRecords()
     {
-        using var data = Seed(out var ids);
+        var (data, ids) = await Seed();
+        using var _ = data;
         var copy = Path.Combine(data.Path, "copy.db");
 
         var (exit, _) = await RunAsync(data, "journal", "backup", copy);
@@ -124,29 +130,28 @@ public sealed class JournalCommandTests
     }
 
     /// <summary>A data directory with one record of each condition check knows, and images to match.</summary>
-    private static TempDirectory Seed(out (ObjectId Healthy, ObjectId Stale, ObjectId Faulty, ObjectId Missing, ObjectId Orphan) ids)
+    private static async Task<(TempDirectory Data, (ObjectId Healthy, ObjectId Stale, ObjectId Faulty, ObjectId Missing, ObjectId Orphan) Ids)> Seed()
     {
         var data = new TempDirectory();
         var pool = new PoolLayout(Path.Combine(data.Path, "pool"));
         Directory.CreateDirectory(pool.Directory);
         using var j = Loopvol.Journal.Journal.Open(Path.Combine(data.Path, "journal.db"));
         var args = new DefiningArguments { RequiredBytes = 1 << 20 };
-        var healthy = j.MarkCreated(j.Reserve(ObjectKind.Volume, "pvc-healthy", args).Id, 1 << 20).Id;
+        var healthy = (await j.MarkCreatedAsync((await j.ReserveAsync(ObjectKind.Volume, "pvc-healthy", args)).Id, 1 << 20)).Id;
         File.WriteAllBytes(pool.ImagePath(healthy.ToString()), []);
-        j.SetKubernetesNames(healthy, new Dictionary<string, string>
+        await j.SetKubernetesNamesAsync(healthy, new Dictionary<string, string>
         {
             ["csi.storage.k8s.io/pvc/name"] = "data", ["csi.storage.k8s.io/pvc/namespace"] = "shop",
             ["csi.storage.k8s.io/pv/name"] = "pvc-42",
         });
-        var stale = j.Reserve(ObjectKind.Volume, "pvc-stale", args).Id;
-        var faulty = j.Reserve(ObjectKind.Volume, "pvc-faulty", args).Id;
-        j.MarkFaulty(faulty);
-        var missing = j.MarkCreated(j.Reserve(ObjectKind.Volume, "pvc-missing", args).Id, 1 << 20).Id;
-        j.MarkCreated(j.Reserve(ObjectKind.Group, "group-1", new DefiningArguments()).Id, 0);
+        var stale = (await j.ReserveAsync(ObjectKind.Volume, "pvc-stale", args)).Id;
+        var faulty = (await j.ReserveAsync(ObjectKind.Volume, "pvc-faulty", args)).Id;
+        await j.MarkFaultyAsync(faulty);
+        var missing = (await j.MarkCreatedAsync((await j.ReserveAsync(ObjectKind.Volume, "pvc-missing", args)).Id, 1 << 20)).Id;
+        await j.MarkCreatedAsync((await j.ReserveAsync(ObjectKind.Group, "group-1", new DefiningArguments())).Id, 0);
         var orphan = ObjectId.New(ObjectKind.Snapshot);
         File.WriteAllBytes(pool.ImagePath(orphan.ToString()), []);
         File.WriteAllBytes(Path.Combine(pool.Directory, "not-ours.txt"), []);
-        ids = (healthy, stale, faulty, missing, orphan);
-        return data;
+        return (data, (healthy, stale, faulty, missing, orphan));
     }
 }

@@ -20,13 +20,13 @@ public sealed class StartupReconciliationTests
         using (var j = Loopvol.Journal.Journal.Open(Path.Combine(data, "journal.db")))
         {
             var args = new DefiningArguments { RequiredBytes = 4096 };
-            healthy = j.MarkCreated(j.Reserve(ObjectKind.Volume, "healthy", args).Id, 4096).Id;
-            stale = j.Reserve(ObjectKind.Volume, "stale", args).Id;
-            faulty = j.Reserve(ObjectKind.Volume, "faulty", args).Id;
-            j.MarkFaulty(faulty);
-            deleting = j.MarkCreated(j.Reserve(ObjectKind.Volume, "deleting", args).Id, 4096).Id;
-            j.MarkDeleting(deleting);
-            lost = j.MarkCreated(j.Reserve(ObjectKind.Volume, "lost", args).Id, 4096).Id;
+            healthy = (await j.MarkCreatedAsync((await j.ReserveAsync(ObjectKind.Volume, "healthy", args)).Id, 4096)).Id;
+            stale = (await j.ReserveAsync(ObjectKind.Volume, "stale", args)).Id;
+            faulty = (await j.ReserveAsync(ObjectKind.Volume, "faulty", args)).Id;
+            await j.MarkFaultyAsync(faulty);
+            deleting = (await j.MarkCreatedAsync((await j.ReserveAsync(ObjectKind.Volume, "deleting", args)).Id, 4096)).Id;
+            await j.MarkDeletingAsync(deleting);
+            lost = (await j.MarkCreatedAsync((await j.ReserveAsync(ObjectKind.Volume, "lost", args)).Id, 4096)).Id;
             orphan = ObjectId.New(ObjectKind.Volume);
         }
         foreach (var id in new[] { healthy, faulty, orphan })
@@ -52,7 +52,7 @@ public sealed class StartupReconciliationTests
     {
         await using var first = await InProcessDriver.StartAsync();
 
-        var error = Assert.Throws<IOException>(() => Driver.Create(first.Settings with
+        var error = Assert.ThrowsAsync<IOException>(() => Driver.CreateAsync(first.Settings with
         {
             Endpoint = Loopvol.Csi.Transport.GrpcEndpoint.Unix(Path.Combine(Path.GetTempPath(), $"loopvol-other-{Guid.NewGuid():N}.sock")),
         }, NullLoggerFactory.Instance));

@@ -83,7 +83,7 @@ public sealed class GroupSnapshotTests : NodeFixture
             Driver.Driver.Pool.Options with { Faults = faults });
         var ids = volumes.Select(v => Loopvol.Core.Ids.ObjectId.Parse(v, Loopvol.Core.Ids.ObjectKind.Volume, "v")).ToList();
 
-        Assert.Throws<InvalidOperationException>(() => pool.CreateGroupSnapshot("group-1", ids, quiescer, default));
+        Assert.ThrowsAsync<InvalidOperationException>(() => pool.CreateGroupSnapshotAsync("group-1", ids, quiescer, default));
 
         Assert.That(Driver.Driver.Journal.All(Loopvol.Core.Ids.ObjectKind.Snapshot), Is.Empty, "no member survives");
         Assert.That(Driver.Driver.Journal.All(Loopvol.Core.Ids.ObjectKind.Group), Is.Empty, "the name is free again");

@@ -8,28 +8,28 @@ namespace Loopvol.Tests.Journal;
 public sealed class ConcurrencyTests
 {
     [Test]
-    public void SixtyFourThreadsSixteenNames_ExactlySixteenIds_EveryOtherCallBusyOrTheSameId()
+    public async Task SixtyFourCallersSixteenNames_ExactlySixteenIds_EveryOtherCallBusyOrTheSameId()
     {
         using var file = new JournalFile();
         var journal = file.Journal;
         var answers = new ConcurrentBag<(string Name, ObjectId? Id)>();
-        using var start = new Barrier(64);
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var threads = Enumerable.Range(0, 64).Select(t => new Thread(() =>
+        var callers = Enumerable.Range(0, 64).Select(t => Task.Run(async () =>
         {
-            start.SignalAndWait();
+            await start.Task;
             for (var round = 0; round < 8; round++)
             {
                 var name = $"pvc-{(t + round) % 16}";
                 try
                 {
                     using var _ = journal.Locks.Acquire($"volume-name:{name}");
-                    var id = journal.Check(ObjectKind.Volume, name, JournalFile.Args(), _ => true) switch
+                    var id = await journal.CheckAsync(ObjectKind.Volume, name, JournalFile.Args(), _ => true) switch
                     {
                         CheckResult.Found found => found.Reservation.Id,
-                        _ => journal.Reserve(ObjectKind.Volume, name, JournalFile.Args()).Id,
+                        _ => (await journal.ReserveAsync(ObjectKind.Volume, name, JournalFile.Args())).Id,
                     };
-                    journal.MarkCreated(id, 1 << 20);
+                    await journal.MarkCreatedAsync(id, 1 << 20);
                     answers.Add((name, id));
                 }
                 catch (BusyException)
@@ -38,8 +38,8 @@ public sealed class ConcurrencyTests
                 }
             }
         })).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
+        start.SetResult();
+        await Task.WhenAll(callers);
 
         var ids = answers.Where(a => a.Id is not null).GroupBy(a => a.Name)
             .ToDictionary(g => g.Key, g => g.Select(a => a.Id).Distinct().Count());

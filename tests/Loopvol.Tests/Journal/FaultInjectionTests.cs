@@ -13,7 +13,7 @@ public sealed class FaultInjectionTests
         using var dir = new TempDirectory();
         var recorder = new CrashImage(Path.Combine(dir.Path, "j.db"), Path.Combine(dir.Path, "unused.db"));
         using var journal = Loopvol.Journal.Journal.Open(Path.Combine(dir.Path, "j.db"), new JournalOptions { Faults = recorder });
-        Run(journal, new Ids(), 0, _ => { });
+        Run(journal, new Ids(), 0, _ => { }).GetAwaiter().GetResult();
         return recorder.Reached;
     });
 
@@ -21,29 +21,29 @@ public sealed class FaultInjectionTests
     /// Every kind of write, as the steps of the calls a CO makes. Each step is safe to repeat, and after a crash the
     /// CO repeats the interrupted step and goes on, knowing the IDs the earlier steps returned.
     /// </summary>
-    private static readonly Action<Loopvol.Journal.Journal, Ids>[] Steps =
+    private static readonly Func<Loopvol.Journal.Journal, Ids, Task>[] Steps =
     [
-        (j, ids) => ids.Volume = j.Reserve(ObjectKind.Volume, "pvc-1", JournalFile.Args()).Id,
-        (j, ids) => j.MarkCreated(ids.Volume, 1 << 20),
-        (j, ids) => ids.Snapshot = j.Reserve(ObjectKind.Snapshot, "snap-1",
-            new DefiningArguments { SourceVolume = ids.Volume }).Id,
-        (j, ids) => j.MarkCreated(ids.Snapshot, 1 << 20),
-        (j, ids) => ids.Group = j.Reserve(ObjectKind.Group, "group-1", new DefiningArguments()).Id,
-        (j, ids) => j.AddMembers(ids.Group, new Dictionary<string, string> { [ids.Volume.ToString()] = ids.Snapshot.ToString() }),
-        (j, ids) => j.MarkCreated(ids.Group, 0),
-        (j, ids) => j.SetStage(ids.Volume.ToString(), NodeState.Attached, "/staging", "/dev/loop7"),
-        (j, ids) => j.SetStage(ids.Volume.ToString(), NodeState.Mounted, "/staging", "/dev/loop7"),
-        (j, ids) => j.AddPublication(ids.Volume.ToString(), new Publication("/target", false, "mount")),
-        (j, ids) => j.RemovePublication(ids.Volume.ToString(), "/target"),
-        (j, ids) => j.SetStage(ids.Volume.ToString(), NodeState.Attached, "/staging", "/dev/loop7"),
-        (j, ids) => j.SetStage(ids.Volume.ToString(), NodeState.Init),
-        (j, ids) => j.MarkDeleting(ids.Group),
-        (j, ids) => j.Remove(ids.Group),
-        (j, ids) => j.MarkDeleting(ids.Snapshot),
-        (j, ids) => j.Remove(ids.Snapshot),
-        (j, ids) => ids.Failed = j.Reserve(ObjectKind.Volume, "pvc-2", JournalFile.Args()).Id,
-        (j, ids) => j.MarkFaulty(ids.Failed),
-        (j, ids) => j.UpdateSize(ids.Volume, 2L << 20),
+        async (j, ids) => ids.Volume = (await j.ReserveAsync(ObjectKind.Volume, "pvc-1", JournalFile.Args())).Id,
+        (j, ids) => j.MarkCreatedAsync(ids.Volume, 1 << 20),
+        async (j, ids) => ids.Snapshot = (await j.ReserveAsync(ObjectKind.Snapshot, "snap-1",
+            new DefiningArguments { SourceVolume = ids.Volume })).Id,
+        (j, ids) => j.MarkCreatedAsync(ids.Snapshot, 1 << 20),
+        async (j, ids) => ids.Group = (await j.ReserveAsync(ObjectKind.Group, "group-1", new DefiningArguments())).Id,
+        (j, ids) => j.AddMembersAsync(ids.Group, new Dictionary<string, string> { [ids.Volume.ToString()] = ids.Snapshot.ToString() }),
+        (j, ids) => j.MarkCreatedAsync(ids.Group, 0),
+        (j, ids) => j.SetStageAsync(ids.Volume.ToString(), NodeState.Attached, "/staging", "/dev/loop7"),
+        (j, ids) => j.SetStageAsync(ids.Volume.ToString(), NodeState.Mounted, "/staging", "/dev/loop7"),
+        (j, ids) => j.AddPublicationAsync(ids.Volume.ToString(), new Publication("/target", false, "mount")),
+        (j, ids) => j.RemovePublicationAsync(ids.Volume.ToString(), "/target"),
+        (j, ids) => j.SetStageAsync(ids.Volume.ToString(), NodeState.Attached, "/staging", "/dev/loop7"),
+        (j, ids) => j.SetStageAsync(ids.Volume.ToString(), NodeState.Init),
+        (j, ids) => j.MarkDeletingAsync(ids.Group),
+        (j, ids) => j.RemoveAsync(ids.Group),
+        (j, ids) => j.MarkDeletingAsync(ids.Snapshot),
+        (j, ids) => j.RemoveAsync(ids.Snapshot),
+        async (j, ids) => ids.Failed = (await j.ReserveAsync(ObjectKind.Volume, "pvc-2", JournalFile.Args())).Id,
+        (j, ids) => j.MarkFaultyAsync(ids.Failed),
+        (j, ids) => j.UpdateSizeAsync(ids.Volume, 2L << 20),
     ];
 
     private static IEnumerable<TestCaseData> EveryPoint() =>
@@ -58,7 +58,7 @@ public sealed class FaultInjectionTests
         }));
 
     [TestCaseSource(nameof(EveryPoint))]
-    public void CrashAtPoint_ImageOpensConsistent_AndRetryingTheCallFinishes(int index)
+    public async Task CrashAtPoint_ImageOpensConsistent_AndRetryingTheCallFinishes(int index)
     {
         using var dir = new TempDirectory();
         var path = Path.Combine(dir.Path, "j.db");
@@ -67,7 +67,7 @@ public sealed class FaultInjectionTests
         var interrupted = -1;
         using (var journal = Loopvol.Journal.Journal.Open(path, new JournalOptions { Faults = crash }))
         {
-            Assert.Throws<SimulatedCrashException>(() => Run(journal, ids, 0, step => interrupted = step));
+            Assert.ThrowsAsync<SimulatedCrashException>(() => Run(journal, ids, 0, step => interrupted = step));
         }
         Assert.That(crash.Crashed, Is.True);
 
@@ -75,7 +75,7 @@ public sealed class FaultInjectionTests
         Assert.That(recovered.Verify(), Is.Empty, "the on-disk state after the crash must be consistent");
         var volumeBefore = recovered.Find(ObjectKind.Volume, "pvc-1")?.Id;
 
-        Run(recovered, ids, interrupted, _ => { });
+        await Run(recovered, ids, interrupted, _ => { });
 
         Assert.That(recovered.Verify(), Is.Empty);
         var volume = recovered.Find(ObjectKind.Volume, "pvc-1")!;
@@ -89,12 +89,12 @@ public sealed class FaultInjectionTests
         }
     }
 
-    private static void Run(Loopvol.Journal.Journal journal, Ids ids, int from, Action<int> starting)
+    private static async Task Run(Loopvol.Journal.Journal journal, Ids ids, int from, Action<int> starting)
     {
         for (var step = from; step < Steps.Length; step++)
         {
             starting(step);
-            Steps[step](journal, ids);
+            await Steps[step](journal, ids);
         }
     }
 

@@ -7,51 +7,51 @@ namespace Loopvol.Tests.Journal;
 public sealed class GroupAndNodeTests
 {
     [Test]
-    public void Members_AddedReplacedAndRemoved_ReadInOneQuery()
+    public async Task Members_AddedReplacedAndRemoved_ReadInOneQuery()
     {
         using var file = new JournalFile();
-        var group = file.Created("group-1", ObjectKind.Group).Id;
+        var group = (await file.CreatedAsync("group-1", ObjectKind.Group)).Id;
 
-        file.Journal.AddMembers(group, new Dictionary<string, string> { ["vol-a"] = "snap-a", ["vol-b"] = "" });
-        file.Journal.AddMembers(group, new Dictionary<string, string> { ["vol-b"] = "snap-b" });
-        file.Journal.RemoveMembers(group, ["vol-a", "vol-not-there"]);
+        await file.Journal.AddMembersAsync(group, new Dictionary<string, string> { ["vol-a"] = "snap-a", ["vol-b"] = "" });
+        await file.Journal.AddMembersAsync(group, new Dictionary<string, string> { ["vol-b"] = "snap-b" });
+        await file.Journal.RemoveMembersAsync(group, ["vol-a", "vol-not-there"]);
 
         Assert.That(file.Journal.Members(group), Is.EqualTo(new Dictionary<string, string> { ["vol-b"] = "snap-b" }));
     }
 
     [Test]
     public void Members_OfAnUnknownGroup_AreRefused() =>
-        Assert.Throws<NotFoundException>(() =>
+        Assert.ThrowsAsync<NotFoundException>(async () =>
         {
             using var file = new JournalFile();
-            file.Journal.AddMembers(ObjectId.New(ObjectKind.Group), new Dictionary<string, string> { ["v"] = "s" });
+            await file.Journal.AddMembersAsync(ObjectId.New(ObjectKind.Group), new Dictionary<string, string> { ["v"] = "s" });
         });
 
     [Test]
-    public void MemberSnapshot_KnowsItsGroup_AndRemovingTheGroupRemovesItsMappings()
+    public async Task MemberSnapshot_KnowsItsGroup_AndRemovingTheGroupRemovesItsMappings()
     {
         using var file = new JournalFile();
-        var group = file.Created("g", ObjectKind.Group).Id;
-        var snapshot = file.Created("s", ObjectKind.Snapshot);
-        file.Journal.AddMembers(group, new Dictionary<string, string> { ["vol-a"] = snapshot.Id.ToString() });
+        var group = (await file.CreatedAsync("g", ObjectKind.Group)).Id;
+        var snapshot = await file.CreatedAsync("s", ObjectKind.Snapshot);
+        await file.Journal.AddMembersAsync(group, new Dictionary<string, string> { ["vol-a"] = snapshot.Id.ToString() });
 
         Assert.That(file.Journal.Get(snapshot.Id)!.Group, Is.EqualTo(group));
-        file.Journal.Remove(group);
+        await file.Journal.RemoveAsync(group);
         Assert.That(file.Journal.Members(group), Is.Empty);
         Assert.That(file.Journal.Get(snapshot.Id)!.Group, Is.Null);
     }
 
     [Test]
-    public void Node_StageThenPublishTwice_IsInUseWithReferenceCountTwo()
+    public async Task Node_StageThenPublishTwice_IsInUseWithReferenceCountTwo()
     {
         using var file = new JournalFile();
         var j = file.Journal;
 
-        j.SetStage("vol-1", NodeState.Attached, "/staging", "/dev/loop3");
-        j.SetStage("vol-1", NodeState.Mounted, "/staging", "/dev/loop3");
-        j.AddPublication("vol-1", new Publication("/t1", false, "mount"));
-        j.AddPublication("vol-1", new Publication("/t2", true, "mount"));
-        j.AddPublication("vol-1", new Publication("/t2", true, "mount"));
+        await j.SetStageAsync("vol-1", NodeState.Attached, "/staging", "/dev/loop3");
+        await j.SetStageAsync("vol-1", NodeState.Mounted, "/staging", "/dev/loop3");
+        await j.AddPublicationAsync("vol-1", new Publication("/t1", false, "mount"));
+        await j.AddPublicationAsync("vol-1", new Publication("/t2", true, "mount"));
+        await j.AddPublicationAsync("vol-1", new Publication("/t2", true, "mount"));
 
         var volume = j.GetNodeVolume("vol-1")!;
         Assert.That(volume.State, Is.EqualTo(NodeState.InUse));
@@ -60,60 +60,60 @@ public sealed class GroupAndNodeTests
     }
 
     [Test]
-    public void Node_UnstageWhilePublished_IsRefused_ThenAllowedAfterUnpublish()
+    public async Task Node_UnstageWhilePublished_IsRefused_ThenAllowedAfterUnpublish()
     {
         using var file = new JournalFile();
         var j = file.Journal;
-        j.SetStage("vol-1", NodeState.Attached, "/s", "/dev/loop0");
-        j.SetStage("vol-1", NodeState.Mounted, "/s", "/dev/loop0");
-        j.AddPublication("vol-1", new Publication("/t", false, "mount"));
+        await j.SetStageAsync("vol-1", NodeState.Attached, "/s", "/dev/loop0");
+        await j.SetStageAsync("vol-1", NodeState.Mounted, "/s", "/dev/loop0");
+        await j.AddPublicationAsync("vol-1", new Publication("/t", false, "mount"));
 
-        Assert.Throws<PreconditionFailedException>(() => j.SetStage("vol-1", NodeState.Attached, "/s", "/dev/loop0"));
-        Assert.That(j.RemovePublication("vol-1", "/t"), Is.True);
-        Assert.That(j.RemovePublication("vol-1", "/t"), Is.False);
-        j.SetStage("vol-1", NodeState.Attached, "/s", "/dev/loop0");
-        j.SetStage("vol-1", NodeState.Init);
+        Assert.ThrowsAsync<PreconditionFailedException>(() => j.SetStageAsync("vol-1", NodeState.Attached, "/s", "/dev/loop0"));
+        Assert.That(await j.RemovePublicationAsync("vol-1", "/t"), Is.True);
+        Assert.That(await j.RemovePublicationAsync("vol-1", "/t"), Is.False);
+        await j.SetStageAsync("vol-1", NodeState.Attached, "/s", "/dev/loop0");
+        await j.SetStageAsync("vol-1", NodeState.Init);
 
         Assert.That(j.GetNodeVolume("vol-1"), Is.Null);
     }
 
     [TestCase(NodeState.Init, NodeState.Mounted)]
     [TestCase(NodeState.Mounted, NodeState.Init)]
-    public void Node_SkippingAState_IsRefused(NodeState from, NodeState to)
+    public async Task Node_SkippingAState_IsRefused(NodeState from, NodeState to)
     {
         using var file = new JournalFile();
         var j = file.Journal;
         if (from == NodeState.Mounted)
         {
-            j.SetStage("vol-1", NodeState.Attached, "/s", "/dev/loop0");
-            j.SetStage("vol-1", NodeState.Mounted, "/s", "/dev/loop0");
+            await j.SetStageAsync("vol-1", NodeState.Attached, "/s", "/dev/loop0");
+            await j.SetStageAsync("vol-1", NodeState.Mounted, "/s", "/dev/loop0");
         }
 
-        Assert.Throws<PreconditionFailedException>(() => j.SetStage("vol-1", to, "/s", "/dev/loop0"));
+        Assert.ThrowsAsync<PreconditionFailedException>(() => j.SetStageAsync("vol-1", to, "/s", "/dev/loop0"));
     }
 
     [Test]
-    public void Node_PublishBeforeStage_IsRefused()
+    public async Task Node_PublishBeforeStage_IsRefused()
     {
         using var file = new JournalFile();
 
-        Assert.Throws<PreconditionFailedException>(() =>
-            file.Journal.AddPublication("vol-1", new Publication("/t", false, "mount")));
+        Assert.ThrowsAsync<PreconditionFailedException>(() =>
+            file.Journal.AddPublicationAsync("vol-1", new Publication("/t", false, "mount")));
     }
 
     [Test]
-    public void Node_SameTargetOtherArgumentsOrOtherVolume_IsAlreadyExists()
+    public async Task Node_SameTargetOtherArgumentsOrOtherVolume_IsAlreadyExists()
     {
         using var file = new JournalFile();
         var j = file.Journal;
         foreach (var v in new[] { "vol-1", "vol-2" })
         {
-            j.SetStage(v, NodeState.Attached, $"/s/{v}", "/dev/loop0");
-            j.SetStage(v, NodeState.Mounted, $"/s/{v}", "/dev/loop0");
+            await j.SetStageAsync(v, NodeState.Attached, $"/s/{v}", "/dev/loop0");
+            await j.SetStageAsync(v, NodeState.Mounted, $"/s/{v}", "/dev/loop0");
         }
-        j.AddPublication("vol-1", new Publication("/t", false, "mount"));
+        await j.AddPublicationAsync("vol-1", new Publication("/t", false, "mount"));
 
-        Assert.Throws<AlreadyExistsException>(() => j.AddPublication("vol-1", new Publication("/t", true, "mount")));
-        Assert.Throws<AlreadyExistsException>(() => j.AddPublication("vol-2", new Publication("/t", false, "mount")));
+        Assert.ThrowsAsync<AlreadyExistsException>(() => j.AddPublicationAsync("vol-1", new Publication("/t", true, "mount")));
+        Assert.ThrowsAsync<AlreadyExistsException>(() => j.AddPublicationAsync("vol-2", new Publication("/t", false, "mount")));
     }
 }

@@ -39,10 +39,21 @@ public sealed class JournalFile : IDisposable
         Parameters = new SortedDictionary<string, string> { ["fsType"] = fs },
     };
 
-    public Reservation Created(string name, ObjectKind kind = ObjectKind.Volume)
+    public async Task<Reservation> CreatedAsync(string name, ObjectKind kind = ObjectKind.Volume)
     {
-        var r = Journal.Reserve(kind, name, Args());
-        return Journal.MarkCreated(r.Id, 1 << 20);
+        var r = await Journal.ReserveAsync(kind, name, Args());
+        return await Journal.MarkCreatedAsync(r.Id, 1 << 20);
+    }
+
+    /// <summary>Creates <paramref name="count"/> volumes named prefix0, prefix1, … one after another; their IDs in order.</summary>
+    public async Task<List<ObjectId>> CreatedIdsAsync(int count, string prefix = "pvc-")
+    {
+        var ids = new List<ObjectId>(count);
+        for (var i = 0; i < count; i++)
+        {
+            ids.Add((await CreatedAsync($"{prefix}{i}")).Id);
+        }
+        return ids;
     }
 
     public void Dispose()

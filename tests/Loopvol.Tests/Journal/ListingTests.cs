@@ -8,11 +8,11 @@ namespace Loopvol.Tests.Journal;
 public sealed class ListingTests
 {
     [Test]
-    public void List_PagesThroughEveryCreatedObjectOnce_InCreationOrder()
+    public async Task List_PagesThroughEveryCreatedObjectOnce_InCreationOrder()
     {
         using var file = new JournalFile();
-        var ids = Enumerable.Range(0, 25).Select(i => file.Created($"pvc-{i}").Id).ToList();
-        file.Journal.Reserve(ObjectKind.Volume, "still-reserved", JournalFile.Args());
+        var ids = await file.CreatedIdsAsync(25, "pvc-");
+        await file.Journal.ReserveAsync(ObjectKind.Volume, "still-reserved", JournalFile.Args());
 
         var seen = new List<ObjectId>();
         var token = "";
@@ -29,15 +29,15 @@ public sealed class ListingTests
     }
 
     [Test]
-    public void List_ObjectsDeletedAndAddedBetweenPages_NothingListedTwiceNothingSkipped()
+    public async Task List_ObjectsDeletedAndAddedBetweenPages_NothingListedTwiceNothingSkipped()
     {
         using var file = new JournalFile();
-        var ids = Enumerable.Range(0, 6).Select(i => file.Created($"pvc-{i}").Id).ToList();
+        var ids = await file.CreatedIdsAsync(6, "pvc-");
 
         var first = file.Journal.List(ObjectKind.Volume, null, 3);
-        file.Journal.Remove(first.Items[^1].Id); // The last one of the page, whose position is the token.
-        file.Journal.Remove(ids[4]);
-        var added = file.Created("pvc-new").Id;
+        await file.Journal.RemoveAsync(first.Items[^1].Id); // The last one of the page, whose position is the token.
+        await file.Journal.RemoveAsync(ids[4]);
+        var added = (await file.CreatedAsync("pvc-new")).Id;
         var second = file.Journal.List(ObjectKind.Volume, first.NextToken, 0);
 
         Assert.That(second.Items.Select(r => r.Id), Is.EqualTo(new[] { ids[3], ids[5], added }));
@@ -56,14 +56,14 @@ public sealed class ListingTests
     }
 
     [Test]
-    public void List_FiltersBySourceVolumeAndById()
+    public async Task List_FiltersBySourceVolumeAndById()
     {
         using var file = new JournalFile();
         var (volumeA, volumeB) = (ObjectId.New(ObjectKind.Volume), ObjectId.New(ObjectKind.Volume));
         var args = new DefiningArguments { SourceVolume = volumeA };
-        var a1 = file.Journal.MarkCreated(file.Journal.Reserve(ObjectKind.Snapshot, "s1", args).Id, 1).Id;
-        file.Journal.MarkCreated(file.Journal.Reserve(ObjectKind.Snapshot, "s2", new DefiningArguments { SourceVolume = volumeB }).Id, 1);
-        var a3 = file.Journal.MarkCreated(file.Journal.Reserve(ObjectKind.Snapshot, "s3", args).Id, 1).Id;
+        var a1 = (await file.Journal.MarkCreatedAsync((await file.Journal.ReserveAsync(ObjectKind.Snapshot, "s1", args)).Id, 1)).Id;
+        await file.Journal.MarkCreatedAsync((await file.Journal.ReserveAsync(ObjectKind.Snapshot, "s2", new DefiningArguments { SourceVolume = volumeB })).Id, 1);
+        var a3 = (await file.Journal.MarkCreatedAsync((await file.Journal.ReserveAsync(ObjectKind.Snapshot, "s3", args)).Id, 1)).Id;
 
         var bySource = file.Journal.List(ObjectKind.Snapshot, null, 0, new ListFilter { SourceVolume = volumeA.ToString() });
         var byId = file.Journal.List(ObjectKind.Snapshot, null, 0, new ListFilter { Id = a3 });

@@ -9,7 +9,7 @@ namespace Loopvol.Tests.Journal;
 public sealed class ProbeTests
 {
     [Test]
-    public void Probe_TellsMissingEmptyAndUsedJournals_AndWritesNothing()
+    public async Task Probe_TellsMissingEmptyAndUsedJournals_AndWritesNothing()
     {
         using var dir = new TempDirectory();
         var path = dir.Combine("journal.db");
@@ -21,7 +21,7 @@ public sealed class ProbeTests
         var noRecords = Loopvol.Journal.Journal.Probe(path);
         using (var journal = Loopvol.Journal.Journal.Open(path))
         {
-            journal.Reserve(Core.Ids.ObjectKind.Volume, "pvc-1", JournalFile.Args());
+            await journal.ReserveAsync(Core.Ids.ObjectKind.Volume, "pvc-1", JournalFile.Args());
         }
         var files = Directory.GetFiles(dir.Path).Order(StringComparer.Ordinal).ToList();
         var used = Loopvol.Journal.Journal.Probe(path);

@@ -39,7 +39,7 @@ public sealed class PropertyTests
         Prop.ForAll(program, p => Holds(p)).Check(Config.QuickThrowOnFailure.WithMaxTest(150));
     }
 
-    private static bool Holds((Op Op, int Name, int Variant)[] program)
+    private static async Task<bool> Holds((Op Op, int Name, int Variant)[] program)
     {
         using var dir = new TempDirectory();
         var path = dir.Combine("j.db");
@@ -56,27 +56,27 @@ public sealed class PropertyTests
                 var found = journal.Find(ObjectKind.Volume, name);
                 switch (op)
                 {
-                    case Op.Reserve when journal.Check(ObjectKind.Volume, name, args, r => backends.Contains(r.Id))
+                    case Op.Reserve when await journal.CheckAsync(ObjectKind.Volume, name, args, r => backends.Contains(r.Id))
                         is CheckResult.Free:
-                        journal.Reserve(ObjectKind.Volume, name, args);
+                        await journal.ReserveAsync(ObjectKind.Volume, name, args);
                         break;
                     case Op.CreateBackend when found is { State: ReservationState.Reserved }:
                         backends.Add(found.Id);
                         break;
                     case Op.MarkCreated when found is { State: ReservationState.Reserved } && backends.Contains(found.Id):
-                        journal.MarkCreated(found.Id, 1 << 20);
+                        await journal.MarkCreatedAsync(found.Id, 1 << 20);
                         break;
                     case Op.Fail when found is { State: ReservationState.Reserved }:
-                        journal.MarkFaulty(found.Id);
+                        await journal.MarkFaultyAsync(found.Id);
                         break;
                     case Op.Delete when found is not null:
-                        journal.MarkDeleting(found.Id);
+                        await journal.MarkDeletingAsync(found.Id);
                         backends.Remove(found.Id);
-                        journal.Remove(found.Id);
+                        await journal.RemoveAsync(found.Id);
                         held.Remove(name);
                         break;
                     case Op.CheckStale:
-                        journal.Check(ObjectKind.Volume, name, found?.Arguments ?? args, r => backends.Contains(r.Id));
+                        await journal.CheckAsync(ObjectKind.Volume, name, found?.Arguments ?? args, r => backends.Contains(r.Id));
                         break;
                     case Op.Restart:
                         journal.Dispose();
@@ -86,7 +86,7 @@ public sealed class PropertyTests
                         faults.FailAt = variant == 0 ? "reserve.after-record" : "reserve.before-commit";
                         try
                         {
-                            journal.Reserve(ObjectKind.Volume, name, args);
+                            await journal.ReserveAsync(ObjectKind.Volume, name, args);
                         }
                         catch (SimulatedCrashException)
                         {

@@ -26,7 +26,7 @@ public sealed class SchemaTests
             .Select(v => new TestCaseData(v).SetName($"Migrate_FixtureOfVersion{v}_KeepsEveryRecordAndVerifies"));
 
     [TestCaseSource(nameof(EarlierVersions))]
-    public void Migrate_FixtureOfAnEarlierVersion_ReachesTheCurrentVersionWithItsData(int version)
+    public async Task Migrate_FixtureOfAnEarlierVersion_ReachesTheCurrentVersionWithItsData(int version)
     {
         using var dir = new TempDirectory();
         var path = dir.Combine("journal.db");
@@ -42,7 +42,7 @@ public sealed class SchemaTests
             Assert.That(journal.GetNodeVolume(volume.Id.ToString())!.ReferenceCount, Is.EqualTo(1));
             var group = journal.Find(Loopvol.Core.Ids.ObjectKind.Group, "group-fixture-1")!;
             Assert.That(journal.Members(group.Id), Has.Count.EqualTo(1));
-            journal.AddControllerPublication(volume.Id.ToString(), "node-1", false);
+            await journal.AddControllerPublicationAsync(volume.Id.ToString(), "node-1", false);
             Assert.That(journal.ControllerPublications(volume.Id.ToString()), Is.EqualTo(new[] { "node-1" }));
         }
         using var raw = Raw(path);
@@ -76,7 +76,7 @@ public sealed class SchemaTests
     }
 
     [Test]
-    public void Open_CorruptFile_IsRefusedWithAClearMessage()
+    public async Task Open_CorruptFile_IsRefusedWithAClearMessage()
     {
         using var dir = new TempDirectory();
         var path = dir.Combine("journal.db");
@@ -84,7 +84,7 @@ public sealed class SchemaTests
         {
             for (var i = 0; i < 200; i++)
             {
-                file.Created($"pvc-{i}");
+                await file.CreatedAsync($"pvc-{i}");
             }
             file.Journal.Dispose();
             File.Copy(file.Path, path);
@@ -102,10 +102,10 @@ public sealed class SchemaTests
     }
 
     [Test]
-    public void Backup_WhileInUse_GivesAJournalWithTheSameRecords()
+    public async Task Backup_WhileInUse_GivesAJournalWithTheSameRecords()
     {
         using var file = new JournalFile();
-        var ids = Enumerable.Range(0, 50).Select(i => file.Created($"pvc-{i}").Id).ToList();
+        var ids = await file.CreatedIdsAsync(50, "pvc-");
         var copy = Path.Combine(file.Directory, "backup.db");
 
         file.Journal.Backup(copy);

@@ -34,7 +34,7 @@ public sealed class SqliteBusyTests
         });
         var clock = Stopwatch.StartNew();
 
-        var reserved = file.Journal.Reserve(ObjectKind.Volume, "pvc-1", JournalFile.Args());
+        var reserved = await file.Journal.ReserveAsync(ObjectKind.Volume, "pvc-1", JournalFile.Args());
 
         await release;
         Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(250)), "it waited for the lock");
@@ -46,7 +46,7 @@ public sealed class SqliteBusyTests
     }
 
     [Test]
-    public void Write_LockHeldBeyondTheBound_FailsBusy_AndWritesNothing()
+    public async Task Write_LockHeldBeyondTheBound_FailsBusy_AndWritesNothing()
     {
         using var loggers = CapturingLoggerProvider.CreateFactory(out var logs);
         var faults = new CountingFaults();
@@ -58,8 +58,8 @@ public sealed class SqliteBusyTests
         {
             var clock = Stopwatch.StartNew();
 
-            var error = Assert.Throws<Loopvol.Core.Errors.BusyException>(() =>
-                file.Journal.Reserve(ObjectKind.Volume, "pvc-1", JournalFile.Args()));
+            var error = Assert.ThrowsAsync<Loopvol.Core.Errors.BusyException>(() =>
+                file.Journal.ReserveAsync(ObjectKind.Volume, "pvc-1", JournalFile.Args()));
 
             Assert.That(error!.Message, Does.Contain("stayed locked by another process").And.Contain("nothing was written"));
             Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(900)).And.LessThan(TimeSpan.FromSeconds(4)));
@@ -69,22 +69,22 @@ public sealed class SqliteBusyTests
             Exec(holder, "ROLLBACK");
         }
         Assert.That(file.Journal.Find(ObjectKind.Volume, "pvc-1"), Is.Null, "nothing was written");
-        Assert.That(file.Journal.Reserve(ObjectKind.Volume, "pvc-1", JournalFile.Args()).RequestName, Is.EqualTo("pvc-1"),
+        Assert.That((await file.Journal.ReserveAsync(ObjectKind.Volume, "pvc-1", JournalFile.Args())).RequestName, Is.EqualTo("pvc-1"),
             "the journal writes again once the lock is gone");
     }
 
     [Test]
-    public void Write_BodyFails_RollsBack_AndIsNotRetried()
+    public async Task Write_BodyFails_RollsBack_AndIsNotRetried()
     {
         var faults = new CountingFaults { Throw = "reserve.after-entry" };
         using var file = new JournalFile(new JournalOptions { Faults = faults });
 
-        Assert.Throws<InvalidOperationException>(() => file.Journal.Reserve(ObjectKind.Volume, "pvc-1", JournalFile.Args()));
+        Assert.ThrowsAsync<InvalidOperationException>(() => file.Journal.ReserveAsync(ObjectKind.Volume, "pvc-1", JournalFile.Args()));
 
         Assert.That(faults.Count("reserve.after-entry"), Is.EqualTo(1));
         Assert.That(file.Journal.Find(ObjectKind.Volume, "pvc-1"), Is.Null, "rolled back");
         faults.Throw = null;
-        Assert.That(file.Journal.Reserve(ObjectKind.Volume, "pvc-1", JournalFile.Args()).RequestName, Is.EqualTo("pvc-1"));
+        Assert.That((await file.Journal.ReserveAsync(ObjectKind.Volume, "pvc-1", JournalFile.Args())).RequestName, Is.EqualTo("pvc-1"));
     }
 
     [TestCase(0, 1)]

@@ -27,7 +27,7 @@ public sealed class KernelRetryTests
         taker.Decoy = Decoy(world);
         try
         {
-            var volume = world.CreateVolume();
+            var volume = await world.CreateVolumeAsync();
 
             await world.StageAsync(volume);
 
@@ -40,7 +40,7 @@ public sealed class KernelRetryTests
             Assert.That(world.Lines(LoopRetryLog), Has.Count.EqualTo(1));
             Assert.That(world.Lines(LoopRetryLog)[0], Does.Contain($"LOOP_CONFIGURE on {taker.Taken[0]} for"));
 
-            world.Node.Unstage(volume, world.Staging, default);
+            await world.Node.UnstageAsync(volume, world.Staging, default);
             Assert.That(LoopDevices.BackingFile(device!), Is.Null, "unstage detached the volume's device");
         }
         finally
@@ -57,7 +57,7 @@ public sealed class KernelRetryTests
         taker.Decoy = Decoy(world);
         try
         {
-            var volume = world.CreateVolume();
+            var volume = await world.CreateVolumeAsync();
 
             var error = Assert.ThrowsAsync<CommandFailedException>(() => world.StageAsync(volume));
 
@@ -79,16 +79,16 @@ public sealed class KernelRetryTests
     public async Task Unpublish_ProcessStillLeavingTheMount_SucceedsOnceItHasLeft()
     {
         using var world = new NodeHostWorld();
-        var volume = world.CreateVolume();
+        var volume = await world.CreateVolumeAsync();
         await world.StageAsync(volume);
-        world.Publish(volume);
+        await world.PublishAsync(volume);
         using var sitter = NodeHostWorld.SitIn(world.Target);
         var clock = Stopwatch.StartNew();
         try
         {
             using (new Timer(_ => NodeHostWorld.End(sitter), null, 300, Timeout.Infinite))
             {
-                world.Node.Unpublish(volume, world.Target, default);
+                await world.Node.UnpublishAsync(volume, world.Target, default);
             }
         }
         finally
@@ -106,13 +106,13 @@ public sealed class KernelRetryTests
     public async Task Unstage_FileStillOpenInTheStagingMount_SucceedsOnceItIsClosed()
     {
         using var world = new NodeHostWorld();
-        var volume = world.CreateVolume();
+        var volume = await world.CreateVolumeAsync();
         await world.StageAsync(volume);
         var device = world.DeviceOf(volume)!;
         using var open = File.Open(Path.Combine(world.Staging, "held"), FileMode.Create);
         using (new Timer(_ => open.Dispose(), null, 300, Timeout.Infinite))
         {
-            world.Node.Unstage(volume, world.Staging, default);
+            await world.Node.UnstageAsync(volume, world.Staging, default);
         }
 
         Assert.That(MountTable.At(world.Staging), Is.Null);
@@ -125,15 +125,15 @@ public sealed class KernelRetryTests
     public async Task Unpublish_ProcessNeverLeaves_FailsAfterTheBound_AsBefore_AndChangesNothing()
     {
         using var world = new NodeHostWorld();
-        var volume = world.CreateVolume();
+        var volume = await world.CreateVolumeAsync();
         await world.StageAsync(volume);
-        world.Publish(volume);
+        await world.PublishAsync(volume);
         using var sitter = NodeHostWorld.SitIn(world.Target);
         try
         {
             var clock = Stopwatch.StartNew();
 
-            var error = Assert.Throws<CommandFailedException>(() => world.Node.Unpublish(volume, world.Target, default));
+            var error = Assert.ThrowsAsync<CommandFailedException>(() => world.Node.UnpublishAsync(volume, world.Target, default));
 
             Assert.That(error!.Command, Is.EqualTo("umount2"));
             Assert.That(error.ExitCode, Is.EqualTo(Errno.EBUSY));
@@ -146,7 +146,7 @@ public sealed class KernelRetryTests
         {
             NodeHostWorld.End(sitter);
         }
-        world.Node.Unpublish(volume, world.Target, default); // The kubelet's retry, once the pod is gone.
+        await world.Node.UnpublishAsync(volume, world.Target, default); // The kubelet's retry, once the pod is gone.
         Assert.That(MountTable.At(world.Target), Is.Null);
     }
 
@@ -154,16 +154,16 @@ public sealed class KernelRetryTests
     public async Task Unpublish_CancelledWhileWaitingForTheMount_StopsWaiting()
     {
         using var world = new NodeHostWorld();
-        var volume = world.CreateVolume();
+        var volume = await world.CreateVolumeAsync();
         await world.StageAsync(volume);
-        world.Publish(volume);
+        await world.PublishAsync(volume);
         using var sitter = NodeHostWorld.SitIn(world.Target);
         try
         {
             using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
             var clock = Stopwatch.StartNew();
 
-            Assert.That(() => world.Node.Unpublish(volume, world.Target, cancel.Token), Throws.InstanceOf<OperationCanceledException>());
+            Assert.That(() => world.Node.UnpublishAsync(volume, world.Target, cancel.Token), Throws.InstanceOf<OperationCanceledException>());
 
             Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromMilliseconds(1000)), "well before the retries ran out");
             Assert.That(world.Journal.GetNodeVolume(volume.ToString())!.Publications, Has.Count.EqualTo(1));

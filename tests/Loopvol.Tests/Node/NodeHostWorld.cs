@@ -51,8 +51,8 @@ internal sealed class NodeHostWorld : IDisposable
     /// <summary>A file in this world's temp directory (so a loop device bound to it counts as ours in leak checks).</summary>
     public string FilePath(string name) => _dir.Combine(name);
 
-    public ObjectId CreateVolume() =>
-        Pool.CreateVolume(new VolumeRequest { Name = $"pvc-{Guid.NewGuid():N}", RequiredBytes = 64L << 20 }, default).Id;
+    public async Task<ObjectId> CreateVolumeAsync() =>
+        (await Pool.CreateVolumeAsync(new VolumeRequest { Name = $"pvc-{Guid.NewGuid():N}", RequiredBytes = 64L << 20 }, default)).Id;
 
     public Task StageAsync(ObjectId volume, CancellationToken cancellationToken = default)
     {
@@ -60,8 +60,8 @@ internal sealed class NodeHostWorld : IDisposable
         return Node.StageAsync(new StageRequest(volume, Staging, new StageArguments(false, "ext4", [], null)), cancellationToken);
     }
 
-    public void Publish(ObjectId volume) =>
-        Node.Publish(new PublishRequest(volume, Staging, Target, ReadOnly: false, Block: false), default);
+    public Task PublishAsync(ObjectId volume) =>
+        Node.PublishAsync(new PublishRequest(volume, Staging, Target, ReadOnly: false, Block: false), default);
 
     public string? DeviceOf(ObjectId volume) => Journal.GetNodeVolume(volume.ToString())?.LoopDevice;
 
@@ -92,9 +92,9 @@ internal sealed class NodeHostWorld : IDisposable
                 var id = ObjectId.Parse(node.VolumeId, ObjectKind.Volume, "volume_id");
                 foreach (var publication in node.Publications)
                 {
-                    Node.Unpublish(id, publication.TargetPath, default);
+                    Node.UnpublishAsync(id, publication.TargetPath, default).GetAwaiter().GetResult();
                 }
-                Node.Unstage(id, node.StagingPath!, default);
+                Node.UnstageAsync(id, node.StagingPath!, default).GetAwaiter().GetResult();
             }
         }
         finally

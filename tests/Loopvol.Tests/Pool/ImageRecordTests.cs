@@ -51,7 +51,7 @@ public sealed class ImageRecordTests
         Reservation created;
         using (var j = Loopvol.Journal.Journal.Open(Path.Combine(data, "journal.db")))
         {
-            created = j.MarkCreated(j.Reserve(ObjectKind.Volume, "pvc-old", new DefiningArguments { RequiredBytes = 4096 }).Id, 4096);
+            created = await j.MarkCreatedAsync((await j.ReserveAsync(ObjectKind.Volume, "pvc-old", new DefiningArguments { RequiredBytes = 4096 })).Id, 4096);
         }
         await File.WriteAllBytesAsync(layout.ImagePath(created.Id.ToString()), new byte[4096]);
         Assert.That(ImageRecords.Read(layout.ImagePath(created.Id.ToString())), Is.Null);
@@ -73,7 +73,7 @@ public sealed class ImageRecordTests
         {
             id = await CreateAsync(driver, "pvc-kept");
             await CreateAsync(driver, "pvc-other");
-            driver.Driver.Journal.Remove(ObjectId.Parse(id, ObjectKind.Volume, "t")); // As a journal restored from an older backup.
+            await driver.Driver.Journal.RemoveAsync(ObjectId.Parse(id, ObjectKind.Volume, "t")); // As a journal restored from an older backup.
         }
 
         var check = await RunAsync(data, "journal", "check");
@@ -143,7 +143,7 @@ public sealed class ImageRecordTests
                 DataDirectory = dir.Combine("data"), PoolDirectory = Path.Combine(mount, "pool"),
             };
 
-            var error = Assert.Throws<IOException>(() => Driver.Create(settings, NullLoggerFactory.Instance));
+            var error = Assert.ThrowsAsync<IOException>(() => Driver.CreateAsync(settings, NullLoggerFactory.Instance));
 
             Assert.That(error!.Message, Does.Contain("does not keep user extended attributes"));
         }

@@ -37,7 +37,7 @@ public sealed class NoSpaceTests(string fsType)
         // Over-committed, so that admission lets the creates through to the file system.
         _pool = new StoragePool(journal, new ImageStore(new PoolLayout(directory), _faults),
             new PoolOptions { OvercommitRatio = 100, Faults = _faults });
-        _source = _pool.CreateVolume(new VolumeRequest { Name = "source", RequiredBytes = 64 * MiB }, default);
+        _source = await _pool.CreateVolumeAsync(new VolumeRequest { Name = "source", RequiredBytes = 64 * MiB }, default);
         using var handle = File.OpenHandle(ImagePath(_source.Id), FileMode.Open, FileAccess.Write);
         var data = new byte[16 * MiB];
         Random.Shared.NextBytes(data);
@@ -58,24 +58,24 @@ public sealed class NoSpaceTests(string fsType)
     public void NothingLeftBehind() => HostLeaks.AssertNone();
 
     [Test]
-    public void Snapshot_RunsOutOfRoom_IsExhausted_LeavesNothing_RetrySucceedsOnceFreed() =>
-        AssertExhaustedThenRetried("create-snapshot.reserved", () => _pool.CreateSnapshot("snap-1", _source.Id, default).Id);
+    public async Task Snapshot_RunsOutOfRoom_IsExhausted_LeavesNothing_RetrySucceedsOnceFreed() =>
+        await AssertExhaustedThenRetried("create-snapshot.reserved", async () => (await _pool.CreateSnapshotAsync("snap-1", _source.Id, default)).Id);
 
     [Test]
-    public void Clone_RunsOutOfRoom_IsExhausted_LeavesNothing_RetrySucceedsOnceFreed() =>
-        AssertExhaustedThenRetried("create-volume.reserved", () => _pool.CreateVolume(new VolumeRequest
+    public async Task Clone_RunsOutOfRoom_IsExhausted_LeavesNothing_RetrySucceedsOnceFreed() =>
+        await AssertExhaustedThenRetried("create-volume.reserved", async () => (await _pool.CreateVolumeAsync(new VolumeRequest
         {
             Name = "clone-1", Source = new ContentSource(_source.Id),
-        }, default).Id);
+        }, default)).Id);
 
     [Test]
-    public void GroupSnapshot_RunsOutOfRoom_IsExhausted_LeavesNothing_RetrySucceedsOnceFreed()
+    public async Task GroupSnapshot_RunsOutOfRoom_IsExhausted_LeavesNothing_RetrySucceedsOnceFreed()
     {
         // Nothing is staged here, so the real quiescer has nothing to freeze.
         var quiescer = new Loopvol.NodeHost.MountQuiescer(_pool.Journal, TimeSpan.FromSeconds(10), NoFaults.Instance);
-        var second = _pool.CreateVolume(new VolumeRequest { Name = "second", RequiredBytes = 16 * MiB }, default);
-        AssertExhaustedThenRetried("create-group.reserved",
-            () => _pool.CreateGroupSnapshot("group-1", [_source.Id, second.Id], quiescer, default).Id, second.Id);
+        var second = await _pool.CreateVolumeAsync(new VolumeRequest { Name = "second", RequiredBytes = 16 * MiB }, default);
+        await AssertExhaustedThenRetried("create-group.reserved",
+            async () => (await _pool.CreateGroupSnapshotAsync("group-1", [_source.Id, second.Id], quiescer, default)).Id, second.Id);
     }
 
     [Test]
@@ -87,18 +87,18 @@ public sealed class NoSpaceTests(string fsType)
         var pool = new StoragePool(_pool.Journal, images, new PoolOptions { OvercommitRatio = 100, FullBelowBytes = MiB });
 
         Assert.That(images.SupportsReflink, Is.Null.Or.EqualTo(fsType == "xfs"));
-        Assert.Throws<ResourceExhaustedException>(() => pool.CreateSnapshot("snap-1", _source.Id, default));
-        Assert.Throws<ResourceExhaustedException>(() =>
-            pool.CreateVolume(new VolumeRequest { Name = "empty", RequiredBytes = 16 * MiB }, default));
+        Assert.ThrowsAsync<ResourceExhaustedException>(() => pool.CreateSnapshotAsync("snap-1", _source.Id, default));
+        Assert.ThrowsAsync<ResourceExhaustedException>(() =>
+            pool.CreateVolumeAsync(new VolumeRequest { Name = "empty", RequiredBytes = 16 * MiB }, default));
         AssertOnlyTheSource();
         _faults.Filler.Dispose();
         _faults.Filler = null;
-        Assert.That(pool.CreateSnapshot("snap-1", _source.Id, default).SizeBytes, Is.EqualTo(64 * MiB));
+        Assert.That((await pool.CreateSnapshotAsync("snap-1", _source.Id, default)).SizeBytes, Is.EqualTo(64 * MiB));
         Assert.That(images.SupportsReflink, Is.EqualTo(fsType == "xfs"), "the first copy tells");
     }
 
     [Test]
-    public void SizeBeyondWhatTheFileSystemHolds_IsOutOfRange_AndLeavesNothing()
+    public async Task SizeBeyondWhatTheFileSystemHolds_IsOutOfRange_AndLeavesNothing()
     {
         // 32 TiB: past ext4's largest file (16 TiB with 4 KiB blocks); XFS holds it, as a sparse file.
         const long huge = 32L << 40;
@@ -106,31 +106,31 @@ public sealed class NoSpaceTests(string fsType)
 
         if (fsType == "ext4")
         {
-            Assert.Throws<OutOfRangeException>(() => pool.CreateVolume(new VolumeRequest { Name = "huge", RequiredBytes = huge }, default));
-            Assert.Throws<OutOfRangeException>(() => pool.ExpandVolume(_source.Id, huge, 0, CancellationToken.None));
+            Assert.ThrowsAsync<OutOfRangeException>(() => pool.CreateVolumeAsync(new VolumeRequest { Name = "huge", RequiredBytes = huge }, default));
+            Assert.ThrowsAsync<OutOfRangeException>(() => pool.ExpandVolumeAsync(_source.Id, huge, 0, CancellationToken.None));
             AssertOnlyTheSource();
             Assert.That(new FileInfo(ImagePath(_source.Id)).Length, Is.EqualTo(64 * MiB), "the image kept its size");
         }
         else
         {
-            Assert.That(pool.ExpandVolume(_source.Id, huge, 0, CancellationToken.None), Is.EqualTo(huge));
+            Assert.That(await pool.ExpandVolumeAsync(_source.Id, huge, 0, CancellationToken.None), Is.EqualTo(huge));
             Assert.That(new FileInfo(ImagePath(_source.Id)).Length, Is.EqualTo(huge));
         }
     }
 
-    private void AssertExhaustedThenRetried(string point, Func<ObjectId> create, params ObjectId[] alsoThere)
+    private async Task AssertExhaustedThenRetried(string point, Func<Task<ObjectId>> create, params ObjectId[] alsoThere)
     {
         _faults.Point = point;
 
-        var error = Assert.Throws<ResourceExhaustedException>(() => create());
+        var error = Assert.ThrowsAsync<ResourceExhaustedException>(() => create());
 
         TestContext.Out.WriteLine(error!.Message);
         AssertOnlyTheSource(alsoThere);
         _faults.Point = null;
         _faults.Filler!.Dispose();
         _faults.Filler = null;
-        var made = create();
-        Assert.That(create(), Is.EqualTo(made), "the retry is idempotent");
+        var made = await create();
+        Assert.That(await create(), Is.EqualTo(made), "the retry is idempotent");
         var images = made.Kind == ObjectKind.Group
             ? _pool.GetGroupSnapshot(made)!.Members.Select(m => m.Id).ToList()
             : [made];

@@ -13,7 +13,7 @@ namespace Loopvol.Tests.Pool;
 public sealed class SizeArithmeticTests(string fsType) : PoolOnFileSystem(fsType)
 {
     [Test]
-    public void HugeOvercommit_CapacityIsCapped_AndTheLargestVolumeLeavesNoRoomToOverflow()
+    public async Task HugeOvercommit_CapacityIsCapped_AndTheLargestVolumeLeavesNoRoomToOverflow()
     {
         Pool.Journal.Dispose();
         Pool = NewPool(new PoolOptions { OvercommitRatio = 1e300 });
@@ -23,31 +23,31 @@ public sealed class SizeArithmeticTests(string fsType) : PoolOnFileSystem(fsType
         if (FsType == "ext4")
         {
             // ext4 holds no file past 16 TiB: the file system's limit is a range error too, and leaves nothing.
-            Assert.Throws<OutOfRangeException>(() => Pool.CreateVolume(request, default));
+            Assert.ThrowsAsync<OutOfRangeException>(() => Pool.CreateVolumeAsync(request, default));
             Assert.That(Pool.Journal.All(), Is.Empty);
             Assert.That(Directory.EnumerateFiles(PoolDirectory), Is.Empty);
             return;
         }
-        var largest = Pool.CreateVolume(request, default);
+        var largest = await Pool.CreateVolumeAsync(request, default);
 
         Assert.That(largest.CapacityBytes, Is.EqualTo(PoolOptions.MaxVolumeBytes));
         Assert.That(new FileInfo(ImagePath(largest.Id)).Length, Is.EqualTo(PoolOptions.MaxVolumeBytes));
         Assert.That(Pool.Journal.ProvisionedBytes(), Is.EqualTo(PoolOptions.MaxVolumeBytes));
         Assert.That(Pool.AvailableBytes(), Is.Zero, "what is left is less than a block");
-        Assert.Throws<ResourceExhaustedException>(() =>
-            Pool.CreateVolume(new VolumeRequest { Name = "one-more", RequiredBytes = 4096 }, default));
-        Assert.Throws<OutOfRangeException>(() => Pool.ExpandVolume(largest.Id, long.MaxValue, 0, CancellationToken.None));
-        Assert.That(Pool.ExpandVolume(largest.Id, PoolOptions.MaxVolumeBytes, 0, CancellationToken.None), Is.EqualTo(PoolOptions.MaxVolumeBytes));
+        Assert.ThrowsAsync<ResourceExhaustedException>(() =>
+            Pool.CreateVolumeAsync(new VolumeRequest { Name = "one-more", RequiredBytes = 4096 }, default));
+        Assert.ThrowsAsync<OutOfRangeException>(() => Pool.ExpandVolumeAsync(largest.Id, long.MaxValue, 0, CancellationToken.None));
+        Assert.That(await Pool.ExpandVolumeAsync(largest.Id, PoolOptions.MaxVolumeBytes, 0, CancellationToken.None), Is.EqualTo(PoolOptions.MaxVolumeBytes));
     }
 
     [Test]
-    public void ExpandRecordedAheadOfItsImage_IsFinishedByTheRetry()
+    public async Task ExpandRecordedAheadOfItsImage_IsFinishedByTheRetry()
     {
         // What an interrupted expand of an older driver left: the record grown, the image not.
-        var volume = Pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = 8 * 1024 * 1024 }, default);
-        Pool.Journal.UpdateSize(volume.Id, 32 * 1024 * 1024);
+        var volume = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "pvc-1", RequiredBytes = 8 * 1024 * 1024 }, default);
+        await Pool.Journal.UpdateSizeAsync(volume.Id, 32 * 1024 * 1024);
 
-        Assert.That(Pool.ExpandVolume(volume.Id, 32 * 1024 * 1024, 0, CancellationToken.None), Is.EqualTo(32 * 1024 * 1024));
+        Assert.That(await Pool.ExpandVolumeAsync(volume.Id, 32 * 1024 * 1024, 0, CancellationToken.None), Is.EqualTo(32 * 1024 * 1024));
 
         Assert.That(new FileInfo(ImagePath(volume.Id)).Length, Is.EqualTo(32 * 1024 * 1024));
         Assert.That(Pool.ConditionOf(Pool.Journal.Get(volume.Id)!), Is.EqualTo(Condition.Healthy));

@@ -19,9 +19,9 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
         Assert.That(Pool.Images.SupportsReflink, Is.EqualTo(FsType == "xfs"));
 
     [Test]
-    public void CreateVolume_IsASparseImageOfTheRoundedSize()
+    public async Task CreateVolume_IsASparseImageOfTheRoundedSize()
     {
-        var volume = Pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = 100L * MiB + 1 }, default);
+        var volume = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "pvc-1", RequiredBytes = 100L * MiB + 1 }, default);
 
         Assert.That(volume.CapacityBytes, Is.EqualTo(100L * MiB + 4096));
         Assert.That(new FileInfo(ImagePath(volume.Id)).Length, Is.EqualTo(volume.CapacityBytes));
@@ -30,32 +30,32 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
     }
 
     [Test]
-    public void CreateVolume_SameNameSameArguments_SameVolume_OtherSize_AlreadyExists()
+    public async Task CreateVolume_SameNameSameArguments_SameVolume_OtherSize_AlreadyExists()
     {
         var request = new VolumeRequest { Name = "pvc-1", RequiredBytes = 10 * MiB };
 
-        var first = Pool.CreateVolume(request, default);
-        var again = Pool.CreateVolume(request, default);
+        var first = await Pool.CreateVolumeAsync(request, default);
+        var again = await Pool.CreateVolumeAsync(request, default);
 
         Assert.That(again.Id, Is.EqualTo(first.Id));
-        Assert.Throws<AlreadyExistsException>(() => Pool.CreateVolume(request with { RequiredBytes = 20 * MiB }, default));
+        Assert.ThrowsAsync<AlreadyExistsException>(() => Pool.CreateVolumeAsync(request with { RequiredBytes = 20 * MiB }, default));
     }
 
     [TestCase(10 * MiB, 5 * MiB)]
     [TestCase(1000L, 2000L)]
-    public void CreateVolume_ImpossibleCapacityRange_IsOutOfRange(long required, long limit) =>
-        Assert.Throws<OutOfRangeException>(() =>
-            Pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = required, LimitBytes = limit }, default));
+    public async Task CreateVolume_ImpossibleCapacityRange_IsOutOfRange(long required, long limit) =>
+        Assert.ThrowsAsync<OutOfRangeException>(() =>
+            Pool.CreateVolumeAsync(new VolumeRequest { Name = "pvc-1", RequiredBytes = required, LimitBytes = limit }, default));
 
     [Test]
-    public void CreateVolume_NoRange_GetsTheDefaultSize() =>
-        Assert.That(Pool.CreateVolume(new VolumeRequest { Name = "pvc-1" }, default).CapacityBytes, Is.EqualTo(1L << 30));
+    public async Task CreateVolume_NoRange_GetsTheDefaultSize() =>
+        Assert.That((await Pool.CreateVolumeAsync(new VolumeRequest { Name = "pvc-1" }, default)).CapacityBytes, Is.EqualTo(1L << 30));
 
     [Test]
-    public void CreateVolume_BeyondTheOvercommitLimit_IsResourceExhausted_AndLeavesNothing()
+    public async Task CreateVolume_BeyondTheOvercommitLimit_IsResourceExhausted_AndLeavesNothing()
     {
-        var error = Assert.Throws<ResourceExhaustedException>(() =>
-            Pool.CreateVolume(new VolumeRequest { Name = "huge", RequiredBytes = 64L << 30 }, default));
+        var error = Assert.ThrowsAsync<ResourceExhaustedException>(() =>
+            Pool.CreateVolumeAsync(new VolumeRequest { Name = "huge", RequiredBytes = 64L << 30 }, default));
 
         Assert.That(error!.Message, Does.Contain("available"));
         Assert.That(Pool.Journal.All(), Is.Empty);
@@ -63,30 +63,30 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
     }
 
     [Test]
-    public void Overcommit_AtRatioOne_ProvisionedCapacityIsCounted_AtRatioFourMoreFits()
+    public async Task Overcommit_AtRatioOne_ProvisionedCapacityIsCounted_AtRatioFourMoreFits()
     {
         // The file system is 2 GiB: two 1 GiB volumes cannot both be promised at ratio 1 (metadata takes some).
-        Pool.CreateVolume(new VolumeRequest { Name = "a", RequiredBytes = 1L << 30 }, default);
-        Assert.Throws<ResourceExhaustedException>(() =>
-            Pool.CreateVolume(new VolumeRequest { Name = "b", RequiredBytes = 1L << 30 }, default));
+        await Pool.CreateVolumeAsync(new VolumeRequest { Name = "a", RequiredBytes = 1L << 30 }, default);
+        Assert.ThrowsAsync<ResourceExhaustedException>(() =>
+            Pool.CreateVolumeAsync(new VolumeRequest { Name = "b", RequiredBytes = 1L << 30 }, default));
 
         Pool.Journal.Dispose();
         Pool = NewPool(new PoolOptions { OvercommitRatio = 4 });
-        Pool.CreateVolume(new VolumeRequest { Name = "a", RequiredBytes = 1L << 30 }, default);
-        Assert.DoesNotThrow(() => Pool.CreateVolume(new VolumeRequest { Name = "b", RequiredBytes = 1L << 30 }, default));
+        await Pool.CreateVolumeAsync(new VolumeRequest { Name = "a", RequiredBytes = 1L << 30 }, default);
+        Assert.DoesNotThrowAsync(() => Pool.CreateVolumeAsync(new VolumeRequest { Name = "b", RequiredBytes = 1L << 30 }, default));
     }
 
     [Test]
-    public void SnapshotAndRestore_RestoredVolumeHoldsTheDataAtSnapshotTime()
+    public async Task SnapshotAndRestore_RestoredVolumeHoldsTheDataAtSnapshotTime()
     {
-        var volume = Pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = 64 * MiB }, default);
+        var volume = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "pvc-1", RequiredBytes = 64 * MiB }, default);
         Write(volume.Id, 0, Pattern(MiB, 1));
         Write(volume.Id, 40 * MiB, Pattern(MiB, 2));
         var original = Checksum(volume.Id);
 
-        var snapshot = Pool.CreateSnapshot("snap-1", volume.Id, default);
+        var snapshot = await Pool.CreateSnapshotAsync("snap-1", volume.Id, default);
         Write(volume.Id, 0, Pattern(MiB, 3));
-        var restored = Pool.CreateVolume(new VolumeRequest
+        var restored = await Pool.CreateVolumeAsync(new VolumeRequest
         {
             Name = "restored",
             RequiredBytes = 64 * MiB,
@@ -101,12 +101,12 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
     }
 
     [Test]
-    public void CloneOfAVolume_HoldsItsCurrentData_AndKeepsHolesSparse()
+    public async Task CloneOfAVolume_HoldsItsCurrentData_AndKeepsHolesSparse()
     {
-        var volume = Pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = 512L * MiB }, default);
+        var volume = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "pvc-1", RequiredBytes = 512L * MiB }, default);
         Write(volume.Id, 100 * MiB, Pattern(2 * (int)MiB, 7));
 
-        var clone = Pool.CreateVolume(new VolumeRequest
+        var clone = await Pool.CreateVolumeAsync(new VolumeRequest
         {
             Name = "clone",
             RequiredBytes = 512L * MiB,
@@ -118,17 +118,17 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
     }
 
     [Test]
-    public void CloneLargerThanItsSource_IsGrown_SmallerLimitThanSource_IsOutOfRange()
+    public async Task CloneLargerThanItsSource_IsGrown_SmallerLimitThanSource_IsOutOfRange()
     {
-        var volume = Pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = 32 * MiB }, default);
+        var volume = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "pvc-1", RequiredBytes = 32 * MiB }, default);
 
-        var bigger = Pool.CreateVolume(new VolumeRequest
+        var bigger = await Pool.CreateVolumeAsync(new VolumeRequest
         {
             Name = "bigger", RequiredBytes = 64 * MiB, Source = new ContentSource(volume.Id),
         }, default);
 
         Assert.That(new FileInfo(ImagePath(bigger.Id)).Length, Is.EqualTo(64 * MiB));
-        Assert.Throws<OutOfRangeException>(() => Pool.CreateVolume(new VolumeRequest
+        Assert.ThrowsAsync<OutOfRangeException>(() => Pool.CreateVolumeAsync(new VolumeRequest
         {
             Name = "smaller", LimitBytes = 16 * MiB, Source = new ContentSource(volume.Id),
         }, default));
@@ -137,7 +137,7 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
     [Test]
     public void CreateVolume_FromAMissingSource_IsNotFound_AndReservesNothing()
     {
-        Assert.Throws<NotFoundException>(() => Pool.CreateVolume(new VolumeRequest
+        Assert.ThrowsAsync<NotFoundException>(() => Pool.CreateVolumeAsync(new VolumeRequest
         {
             Name = "x", Source = new ContentSource(ObjectId.New(ObjectKind.Snapshot)),
         }, default));
@@ -146,16 +146,16 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
     }
 
     [Test]
-    public void DeleteVolume_KeepsItsSnapshots_RepeatsAndUnknownsAreFine()
+    public async Task DeleteVolume_KeepsItsSnapshots_RepeatsAndUnknownsAreFine()
     {
-        var volume = Pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = 8 * MiB }, default);
+        var volume = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "pvc-1", RequiredBytes = 8 * MiB }, default);
         Write(volume.Id, 0, Pattern(4096, 9));
-        var snapshot = Pool.CreateSnapshot("snap", volume.Id, default);
+        var snapshot = await Pool.CreateSnapshotAsync("snap", volume.Id, default);
         var expected = Checksum(snapshot.Id);
 
-        Pool.DeleteVolume(volume.Id, CancellationToken.None);
-        Pool.DeleteVolume(volume.Id, CancellationToken.None);
-        Pool.DeleteVolume(ObjectId.New(ObjectKind.Volume), CancellationToken.None);
+        await Pool.DeleteVolumeAsync(volume.Id, CancellationToken.None);
+        await Pool.DeleteVolumeAsync(volume.Id, CancellationToken.None);
+        await Pool.DeleteVolumeAsync(ObjectId.New(ObjectKind.Volume), CancellationToken.None);
 
         Assert.That(File.Exists(ImagePath(volume.Id)), Is.False);
         Assert.That(Checksum(snapshot.Id), Is.EqualTo(expected));
@@ -165,11 +165,11 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
     [Test]
     public async Task DeleteVolume_AttachedToALoopDevice_IsFailedPrecondition()
     {
-        var volume = Pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = 8 * MiB }, default);
+        var volume = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "pvc-1", RequiredBytes = 8 * MiB }, default);
         var device = (await Processes.RunAsync("losetup", ["--find", "--show", ImagePath(volume.Id)])).Trim();
         try
         {
-            var error = Assert.Throws<PreconditionFailedException>(() => Pool.DeleteVolume(volume.Id, CancellationToken.None));
+            var error = Assert.ThrowsAsync<PreconditionFailedException>(() => Pool.DeleteVolumeAsync(volume.Id, CancellationToken.None));
             Assert.That(error!.Message, Does.Contain(device));
             Assert.That(File.Exists(ImagePath(volume.Id)), Is.True);
         }
@@ -177,38 +177,38 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
         {
             await Processes.RunAsync("losetup", ["-d", device]);
         }
-        Pool.DeleteVolume(volume.Id, CancellationToken.None);
+        await Pool.DeleteVolumeAsync(volume.Id, CancellationToken.None);
         Assert.That(Pool.GetVolume(volume.Id), Is.Null);
     }
 
     [Test]
-    public void DeleteSnapshot_OfAGroupMember_IsFailedPrecondition()
+    public async Task DeleteSnapshot_OfAGroupMember_IsFailedPrecondition()
     {
-        var volume = Pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = 8 * MiB }, default);
-        var snapshot = Pool.CreateSnapshot("member", volume.Id, default);
-        var group = Pool.Journal.Reserve(ObjectKind.Group, "g", new DefiningArguments());
-        Pool.Journal.AddMembers(group.Id, new Dictionary<string, string> { [volume.Id.ToString()] = snapshot.Id.ToString() });
+        var volume = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "pvc-1", RequiredBytes = 8 * MiB }, default);
+        var snapshot = await Pool.CreateSnapshotAsync("member", volume.Id, default);
+        var group = await Pool.Journal.ReserveAsync(ObjectKind.Group, "g", new DefiningArguments());
+        await Pool.Journal.AddMembersAsync(group.Id, new Dictionary<string, string> { [volume.Id.ToString()] = snapshot.Id.ToString() });
 
-        Assert.Throws<PreconditionFailedException>(() => Pool.DeleteSnapshot(snapshot.Id, CancellationToken.None));
+        Assert.ThrowsAsync<PreconditionFailedException>(() => Pool.DeleteSnapshotAsync(snapshot.Id, CancellationToken.None));
     }
 
     [Test]
-    public void ExpandVolume_Grows_NeverShrinks_Repeats()
+    public async Task ExpandVolume_Grows_NeverShrinks_Repeats()
     {
-        var volume = Pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = 8 * MiB }, default);
+        var volume = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "pvc-1", RequiredBytes = 8 * MiB }, default);
 
-        Assert.That(Pool.ExpandVolume(volume.Id, 16 * MiB, 0, CancellationToken.None), Is.EqualTo(16 * MiB));
-        Assert.That(Pool.ExpandVolume(volume.Id, 16 * MiB, 0, CancellationToken.None), Is.EqualTo(16 * MiB));
-        Assert.That(Pool.ExpandVolume(volume.Id, 4 * MiB, 0, CancellationToken.None), Is.EqualTo(16 * MiB));
+        Assert.That(await Pool.ExpandVolumeAsync(volume.Id, 16 * MiB, 0, CancellationToken.None), Is.EqualTo(16 * MiB));
+        Assert.That(await Pool.ExpandVolumeAsync(volume.Id, 16 * MiB, 0, CancellationToken.None), Is.EqualTo(16 * MiB));
+        Assert.That(await Pool.ExpandVolumeAsync(volume.Id, 4 * MiB, 0, CancellationToken.None), Is.EqualTo(16 * MiB));
         Assert.That(new FileInfo(ImagePath(volume.Id)).Length, Is.EqualTo(16 * MiB));
         Assert.That(Pool.ConditionOf(Pool.Journal.Get(volume.Id)!), Is.EqualTo(Condition.Healthy));
     }
 
     [Test]
-    public void Condition_MissingOrResizedImage_IsAbnormal()
+    public async Task Condition_MissingOrResizedImage_IsAbnormal()
     {
-        var a = Pool.CreateVolume(new VolumeRequest { Name = "a", RequiredBytes = 8 * MiB }, default);
-        var b = Pool.CreateVolume(new VolumeRequest { Name = "b", RequiredBytes = 8 * MiB }, default);
+        var a = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "a", RequiredBytes = 8 * MiB }, default);
+        var b = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "b", RequiredBytes = 8 * MiB }, default);
         File.Delete(ImagePath(a.Id));
         File.OpenHandle(ImagePath(b.Id), FileMode.Open, FileAccess.Write).Dispose();
         using (var stream = new FileStream(ImagePath(b.Id), FileMode.Open))
@@ -221,12 +221,12 @@ public sealed class StoragePoolTests(string fsType) : PoolOnFileSystem(fsType)
     }
 
     [Test]
-    public void ListSnapshots_FiltersBySourceVolume()
+    public async Task ListSnapshots_FiltersBySourceVolume()
     {
-        var a = Pool.CreateVolume(new VolumeRequest { Name = "a", RequiredBytes = 8 * MiB }, default);
-        var b = Pool.CreateVolume(new VolumeRequest { Name = "b", RequiredBytes = 8 * MiB }, default);
-        var sa = Pool.CreateSnapshot("sa", a.Id, default);
-        Pool.CreateSnapshot("sb", b.Id, default);
+        var a = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "a", RequiredBytes = 8 * MiB }, default);
+        var b = await Pool.CreateVolumeAsync(new VolumeRequest { Name = "b", RequiredBytes = 8 * MiB }, default);
+        var sa = await Pool.CreateSnapshotAsync("sa", a.Id, default);
+        await Pool.CreateSnapshotAsync("sb", b.Id, default);
 
         var page = Pool.ListSnapshots(null, 0, new ListFilter { SourceVolume = a.Id.ToString() });
 

@@ -8,22 +8,17 @@ namespace Loopvol.Tests.Support;
 /// <summary>The driver as the executable assembles it, on a temp socket and data directory, in this process.</summary>
 public sealed class InProcessDriver : IAsyncDisposable
 {
-    private readonly TempDirectory _dir = new();
+    private readonly TempDirectory _dir;
     private readonly ILoggerFactory _loggers;
 
-    private InProcessDriver(Func<DriverSettings, DriverSettings>? customize)
+    private InProcessDriver(TempDirectory dir, ILoggerFactory loggers, CapturingLoggerProvider logs, DriverSettings settings,
+        Driver driver)
     {
-        _loggers = CapturingLoggerProvider.CreateFactory(out var logs);
+        _dir = dir;
+        _loggers = loggers;
         Logs = logs;
-        var settings = new DriverSettings
-        {
-            Endpoint = GrpcEndpoint.Unix(_dir.Combine("csi.sock")),
-            NodeId = "node-1",
-            DriverName = DriverIdentity.DefaultName,
-            DataDirectory = _dir.Combine("data"),
-        };
-        Settings = customize?.Invoke(settings) ?? settings;
-        Driver = Driver.Create(Settings, _loggers);
+        Settings = settings;
+        Driver = driver;
         Client = new CsiClient(Settings.Endpoint);
     }
 
@@ -39,7 +34,17 @@ public sealed class InProcessDriver : IAsyncDisposable
 
     public static async Task<InProcessDriver> StartAsync(Func<DriverSettings, DriverSettings>? customize = null)
     {
-        var driver = new InProcessDriver(customize);
+        var dir = new TempDirectory();
+        var loggers = CapturingLoggerProvider.CreateFactory(out var logs);
+        var defaults = new DriverSettings
+        {
+            Endpoint = GrpcEndpoint.Unix(dir.Combine("csi.sock")),
+            NodeId = "node-1",
+            DriverName = DriverIdentity.DefaultName,
+            DataDirectory = dir.Combine("data"),
+        };
+        var settings = customize?.Invoke(defaults) ?? defaults;
+        var driver = new InProcessDriver(dir, loggers, logs, settings, await Driver.CreateAsync(settings, loggers));
         try
         {
             await driver.Server.StartAsync();

@@ -45,7 +45,7 @@ public sealed class ServerLifecycleTests
     {
         await using var first = await InProcessDriver.StartAsync();
         using var dir = new TempDirectory();
-        await using var second = Driver.Create(first.Settings with { DataDirectory = dir.Combine("data") },
+        await using var second = await Driver.CreateAsync(first.Settings with { DataDirectory = dir.Combine("data") },
             NullLoggerFactory.Instance);
 
         var error = Assert.ThrowsAsync<IOException>(() => second.Server.StartAsync());
