@@ -10,6 +10,9 @@ internal static class FileOps
     private const int SeekData = 3;
     private const int SeekHole = 4;
 
+    /// <summary>How much one copy_file_range call moves: the copy checks for cancellation between calls.</summary>
+    private const long CopyChunkBytes = 64L << 20;
+
     /// <summary>Makes <paramref name="target"/> share every extent of <paramref name="source"/>; false when the file system cannot.</summary>
     public static bool TryReflink(SafeFileHandle source, SafeFileHandle target, string subject)
     {
@@ -86,7 +89,7 @@ internal static class FileOps
         while (count > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var chunk = (nuint)Math.Min(count, 1L << 30);
+            var chunk = (nuint)Math.Min(count, CopyChunkBytes);
             var copied = Errno.Check(Libc.CopyFileRange(source, &inOffset, target, &outOffset, chunk, 0),
                 "copy_file_range", subject);
             if (copied == 0)
