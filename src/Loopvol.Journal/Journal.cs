@@ -111,6 +111,7 @@ public sealed partial class Journal : IDisposable
                 result = body(new Db(_connection, null, _statements));
                 Fault($"{operation}.before-commit");
                 SqliteBusyRetry.Exec(_connection, "COMMIT");
+                Core.Diagnostics.DriverMeters.JournalSynced();
             }
             catch
             {
