@@ -128,6 +128,7 @@ public sealed partial class Journal : IDisposable
         if (batch.Synced)
         {
             Interlocked.Increment(ref _syncs);
+            Core.Diagnostics.DriverMeters.JournalSynced();
         }
     }
 

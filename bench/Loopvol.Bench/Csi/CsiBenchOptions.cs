@@ -28,6 +28,9 @@ internal sealed record CsiBenchOptions
     /// <summary>The size of each of the list workload's many volumes (sparse, so only metadata is written).</summary>
     public long ListVolumeBytes { get; init; } = 4L << 20;
 
+    /// <summary>Syncs timed by --fsync-probe.</summary>
+    public int FsyncSamples { get; init; } = 200;
+
     /// <summary>Where staging and target paths are made (the endpoint must be on this machine for node workloads).</summary>
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), $"loopvol-bench-{Environment.ProcessId}");
 

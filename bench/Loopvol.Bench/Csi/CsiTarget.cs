@@ -5,7 +5,10 @@ using Loopvol.Csi.V1;
 
 namespace Loopvol.Bench.Csi;
 
-/// <summary>One CSI endpoint under test: a channel, the four CSI clients, and what the endpoint says it can do.</summary>
+/// <summary>
+/// One CSI endpoint under test: a channel, the four CSI clients, what the endpoint says it can do, and, when given,
+/// its fsync counter (<see cref="Fsyncs"/>) and the fsync latency of its pool's file system.
+/// </summary>
 internal sealed class CsiTarget : IDisposable
 {
     /// <summary>The deadline of each call a workload makes.</summary>
@@ -13,9 +16,10 @@ internal sealed class CsiTarget : IDisposable
 
     private readonly GrpcChannel _channel;
 
-    private CsiTarget(GrpcEndpoint endpoint, GrpcChannel channel)
+    private CsiTarget(GrpcEndpoint endpoint, GrpcChannel channel, FsyncCounter? fsyncs)
     {
         Endpoint = endpoint;
+        Fsyncs = fsyncs;
         _channel = channel;
         Identity = new Identity.IdentityClient(channel);
         Controller = new Controller.ControllerClient(channel);
@@ -24,6 +28,12 @@ internal sealed class CsiTarget : IDisposable
     }
 
     public GrpcEndpoint Endpoint { get; }
+
+    /// <summary>The driver's fsync counter, read from its metrics URL; null when the endpoint has none.</summary>
+    public FsyncCounter? Fsyncs { get; }
+
+    /// <summary>The fsync p50 of the endpoint's file system (--fsync-probe), in ms; null when not measured.</summary>
+    public double? FsyncP50Ms { get; set; }
 
     public Identity.IdentityClient Identity { get; }
 
@@ -41,13 +51,18 @@ internal sealed class CsiTarget : IDisposable
     public static CallOptions Options(CancellationToken cancellationToken) =>
         new(deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken);
 
-    /// <summary>Connects and asks Identity, Controller, Node and GroupController what they offer.</summary>
-    public static async Task<CsiTarget> ConnectAsync(GrpcEndpoint endpoint, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects and asks Identity, Controller, Node and GroupController what they offer; with a
+    /// <paramref name="metrics"/> URL, reads the fsync counter once, so a wrong URL fails before any workload.
+    /// </summary>
+    public static async Task<CsiTarget> ConnectAsync(GrpcEndpoint endpoint, CancellationToken cancellationToken,
+        Uri? metrics = null)
     {
-        var target = new CsiTarget(endpoint, CsiChannel.Create(endpoint));
+        var target = new CsiTarget(endpoint, CsiChannel.Create(endpoint), metrics is null ? null : new FsyncCounter(metrics));
         try
         {
             await target.DiscoverAsync(cancellationToken);
+            await target.ReadFsyncsAsync(cancellationToken);
             return target;
         }
         catch
@@ -59,7 +74,19 @@ internal sealed class CsiTarget : IDisposable
 
     public bool Has(string capability) => Capabilities.Contains(capability);
 
-    public void Dispose() => _channel.Dispose();
+    /// <summary>The driver's fsync count now; null when the endpoint has no metrics URL.</summary>
+    public async Task<double?> ReadFsyncsAsync(CancellationToken cancellationToken) =>
+        Fsyncs is { } counter ? await counter.ReadAsync(cancellationToken) : null;
+
+    /// <summary>How far the fsync count moved since <paramref name="before"/>; null when the endpoint has no metrics URL.</summary>
+    public async Task<double?> FsyncsSinceAsync(double? before, CancellationToken cancellationToken) =>
+        await ReadFsyncsAsync(cancellationToken) - before;
+
+    public void Dispose()
+    {
+        _channel.Dispose();
+        Fsyncs?.Dispose();
+    }
 
     private async Task DiscoverAsync(CancellationToken cancellationToken)
     {

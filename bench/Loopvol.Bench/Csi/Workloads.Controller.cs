@@ -11,7 +11,7 @@ internal static partial class Workloads
     {
         foreach (var concurrency in new[] { 1, 16 })
         {
-            result.Measurements.Add(await TimeAsync($"CreateVolume+DeleteVolume, concurrency {concurrency}", o.Pairs,
+            var measurement = await TimeAsync(t, $"CreateVolume+DeleteVolume, concurrency {concurrency}", o.Pairs,
                 concurrency, async i =>
                 {
                     var pair = new Cleanup(o.Made);
@@ -24,7 +24,11 @@ internal static partial class Workloads
                             result.CleanupFailures.AddRange(failed);
                         }
                     }
-                }, ct));
+                }, ct);
+            // Issue 13's yardstick: a pair at concurrency 1 against the fsync latency of the same file system.
+            result.Measurements.Add(concurrency == 1 && t.FsyncP50Ms is { } fsync
+                ? measurement with { P50InFsyncs = measurement.P50Ms / fsync }
+                : measurement);
         }
     }
 
@@ -34,7 +38,7 @@ internal static partial class Workloads
         var ids = new ConcurrentDictionary<string, ConcurrentBag<string>>();
         var aborted = 0;
         var run = Guid.NewGuid().ToString("N")[..8];
-        result.Measurements.Add(await TimeAsync("CreateVolume, 64 concurrent over 8 names", 64 * o.StormRounds, 64, async i =>
+        result.Measurements.Add(await TimeAsync(t, "CreateVolume, 64 concurrent over 8 names", 64 * o.StormRounds, 64, async i =>
         {
             var name = $"bench-storm-{run}-{i / 64}-{i % 8}";
             try
@@ -56,14 +60,17 @@ internal static partial class Workloads
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         var before = await CountVolumesAsync(t, o.PageSize, null, ct);
-        result.Measurements.Add(await TimeAsync($"CreateVolume of {o.ListVolumes} volumes (setup), concurrency 16",
+        result.Measurements.Add(await TimeAsync(t, $"CreateVolume of {o.ListVolumes} volumes (setup), concurrency 16",
             o.ListVolumes, 16, i => CreateVolumeAsync(t, $"bench-list-{run}-{i}", o.ListVolumeBytes, cleanup, ct), ct));
         var pages = new Latencies(o.ListVolumes / o.PageSize + 2);
+        var fsyncs = await t.ReadFsyncsAsync(ct);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var listed = await CountVolumesAsync(t, o.PageSize, pages, ct);
-        result.Measurements.Add(Measurement.Of($"ListVolumes page of {o.PageSize}", pages, clock.Elapsed));
+        var elapsed = clock.Elapsed;
+        result.Measurements.Add(Measurement.Of($"ListVolumes page of {o.PageSize}", pages, elapsed,
+            await t.FsyncsSinceAsync(fsyncs, ct)));
         result.Notes.Add($"paged through {listed} volumes ({listed - before} made by this run, expected {o.ListVolumes}) " +
-                         $"in {pages.Count} pages, {clock.Elapsed.TotalMilliseconds:F0} ms in all");
+                         $"in {pages.Count} pages, {elapsed.TotalMilliseconds:F0} ms in all");
     }
 
     private static async Task<int> CountVolumesAsync(CsiTarget t, int pageSize, Latencies? pages, CancellationToken ct)

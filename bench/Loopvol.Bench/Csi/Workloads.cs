@@ -59,10 +59,14 @@ internal static partial class Workloads
             async (id, options) => await t.Controller.DeleteVolumeAsync(new DeleteVolumeRequest { VolumeId = id }, options), ct);
     }
 
-    /// <summary>Runs <paramref name="count"/> timed calls, <paramref name="concurrency"/> at a time.</summary>
-    private static async Task<Measurement> TimeAsync(string label, int count, int concurrency, Func<int, Task> call,
-        CancellationToken ct)
+    /// <summary>
+    /// Runs <paramref name="count"/> timed calls, <paramref name="concurrency"/> at a time; the target's fsync counter
+    /// is read right before and after them.
+    /// </summary>
+    private static async Task<Measurement> TimeAsync(CsiTarget t, string label, int count, int concurrency,
+        Func<int, Task> call, CancellationToken ct)
     {
+        var fsyncs = await t.ReadFsyncsAsync(ct);
         var latencies = new Latencies(count);
         var progress = new Progress(label, count);
         var next = -1;
@@ -83,6 +87,7 @@ internal static partial class Workloads
                 progress.Step();
             }
         }));
-        return Measurement.Of(label, latencies, clock.Elapsed);
+        var elapsed = clock.Elapsed;
+        return Measurement.Of(label, latencies, elapsed, await t.FsyncsSinceAsync(fsyncs, ct));
     }
 }

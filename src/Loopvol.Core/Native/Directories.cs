@@ -10,6 +10,7 @@ public static class Directories
         try
         {
             Errno.Check(Libc.Fsync(fd), "fsync", directory);
+            Diagnostics.DriverMeters.DirectorySynced();
         }
         finally
         {

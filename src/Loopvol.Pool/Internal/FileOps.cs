@@ -72,7 +72,11 @@ internal static class FileOps
         return total;
     }
 
-    public static void Sync(SafeFileHandle handle, string subject) => Errno.Check(Libc.Fsync(handle), "fsync", subject);
+    public static void Sync(SafeFileHandle handle, string subject)
+    {
+        Errno.Check(Libc.Fsync(handle), "fsync", subject);
+        Core.Diagnostics.DriverMeters.ImageSynced();
+    }
 
     /// <summary>
     /// ftruncate(2): sets a file's length, leaving any new part a hole. Unlike <c>RandomAccess.SetLength</c> it keeps

@@ -86,13 +86,17 @@ public static class LoopvolCommand
         {
             Description = "Serve gRPC server reflection on the endpoint, so grpcurl can list and call the CSI services",
         };
+        var metrics = Flags.Text("--metrics-address",
+            "Serve Prometheus metrics over HTTP at /metrics on [host]:port, e.g. :9808 or 127.0.0.1:9808, apart from " +
+            "the CSI endpoint [default: off]", null, v => MetricsAddress.TryParse(v, out _),
+            "is not [host]:port with an IP address or localhost (e.g. :9808 or 127.0.0.1:9808)");
         var shutdown = Flags.Integer("--shutdown-timeout", "Seconds in-flight calls may run on after SIGTERM", 10, 0,
             3600, "must be between 0 and 3600 seconds");
 
         var root = new RootCommand("loopvol: a CSI driver for node-local volumes on loop devices")
         {
             endpoint, nodeId, driverName, dataDir, poolDir, reserve, overcommit, attach, maxVolumes, logLevel, logFormat,
-            maxMessage, shutdown, reflection,
+            maxMessage, shutdown, reflection, metrics,
         };
         root.Subcommands.Add(JournalCommand.Create(dataDir, poolDir, output ?? Console.Out));
         root.SetAction((result, cancellationToken) =>
@@ -113,6 +117,7 @@ public static class LoopvolCommand
                 OvercommitRatio = double.Parse(result.GetValue(overcommit)!, System.Globalization.CultureInfo.InvariantCulture),
                 EnableAttach = result.GetValue(attach),
                 EnableReflection = result.GetValue(reflection),
+                MetricsAddress = result.GetValue(metrics) is { } address ? MetricsAddress.Parse(address) : null,
                 MaxVolumesPerNode = result.GetValue(maxVolumes),
                 Faults = KillAtFault.FromEnvironment(),
             };

@@ -29,20 +29,30 @@ public static partial class DriverHost
         }
         await using (driver.ConfigureAwait(false))
         {
+            var metrics = settings.MetricsAddress is { } address ? MetricsServer.Create(address, loggerFactory) : null;
             try
             {
-                await driver.Server.StartAsync().ConfigureAwait(false);
+                try
+                {
+                    // Metrics first, so that the first call served is counted.
+                    await (metrics?.StartAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+                    await driver.Server.StartAsync().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    StartFailed(logger, e.Message);
+                    return 1;
+                }
+                Started(logger, settings.DriverName, DriverIdentity.AssemblyVersion, settings.NodeId,
+                    settings.DataDirectory);
+                ReleaseStartupMemory();
+                await stop.Task.ConfigureAwait(false);
+                await driver.Server.StopAsync().ConfigureAwait(false);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            finally
             {
-                StartFailed(logger, e.Message);
-                return 1;
+                await (metrics?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
             }
-            Started(logger, settings.DriverName, DriverIdentity.AssemblyVersion, settings.NodeId,
-                settings.DataDirectory);
-            ReleaseStartupMemory();
-            await stop.Task.ConfigureAwait(false);
-            await driver.Server.StopAsync().ConfigureAwait(false);
         }
         return 0;
     }

@@ -60,4 +60,7 @@ public sealed record DriverSettings
 
     /// <summary>Serve gRPC server reflection on the endpoint, for grpcurl.</summary>
     public bool EnableReflection { get; init; }
+
+    /// <summary>Where to serve Prometheus metrics over HTTP (<see cref="MetricsServer"/>); null: no metrics listener.</summary>
+    public MetricsAddress? MetricsAddress { get; init; }
 }

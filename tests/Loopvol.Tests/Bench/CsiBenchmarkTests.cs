@@ -3,6 +3,7 @@ using Loopvol.Core.Concurrency;
 using Loopvol.Csi;
 using Loopvol.Csi.Services;
 using Loopvol.Csi.Transport;
+using Loopvol.Hosting;
 using Loopvol.Tests.Node;
 using Loopvol.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -15,7 +16,7 @@ public sealed class CsiBenchmarkTests : NodeFixture
     {
         Pairs = 3, StormRounds = 1, SizeBytes = 512L << 20, FillBytes = 16L << 20, SnapshotRepeats = 2, Cycles = 2,
         GroupSizes = [1, 2], GroupRepeats = 1, ListVolumes = 25, PageSize = 10, SmallVolumeBytes = 16L << 20,
-        ListVolumeBytes = 1L << 20,
+        ListVolumeBytes = 1L << 20, FsyncSamples = 20,
         WorkDirectory = Kubelet.Combine("bench"),
     };
 
@@ -49,6 +50,40 @@ public sealed class CsiBenchmarkTests : NodeFixture
 
         Assert.That(results.Select(r => r.Endpoint), Is.EqualTo(new[] { Endpoint.ToString(), second.ToString() }));
         Assert.That(results, Has.All.Matches<WorkloadResult>(r => r.Ran && r.Measurements.Count == 2));
+    }
+
+    [Test]
+    public async Task MetricsUrlAndFsyncProbe_AddFsyncsPerCall_AndTheFsyncLatency()
+    {
+        await using var metrics = MetricsServer.Create(MetricsAddress.Parse("127.0.0.1:0"), NullLoggerFactory.Instance);
+        await metrics.StartAsync();
+        await using var other = await InProcessDriver.StartAsync();
+        var url = new Uri($"http://127.0.0.1:{metrics.Address.Port}{MetricsServer.Path}");
+        var second = other.Settings.Endpoint.ToString();
+
+        // The second endpoint has no metrics URL and no probe, as csi-driver-host-path is run.
+        var results = await CsiBenchmark.RunAsync([new BenchEndpoint(Endpoint, url, MountPoint), other.Settings.Endpoint],
+            ["create-delete"], Small, default);
+
+        Assert.That(results.Select(r => (r.Workload, r.Endpoint, r.Failed)), Is.EqualTo(new[]
+        {
+            (FsyncProbe.Workload, Endpoint.ToString(), (string?)null), ("create-delete", Endpoint.ToString(), null),
+            ("create-delete", second, null),
+        }));
+        var probe = results[0].Measurements.Single();
+        Assert.That(probe.Calls, Is.EqualTo(Small.FsyncSamples));
+        Assert.That(probe.P50Ms, Is.GreaterThan(0), "a measured fsync latency");
+        var pairs = results[1].Measurements;
+        Assert.That(pairs.Select(m => m.FsyncsPerCall),
+            Has.All.Matches<double?>(f => f >= FsyncBudget.JournalCommitsPerCreateDelete), "the driver's count per pair");
+        Assert.That(pairs[0].P50InFsyncs, Is.EqualTo(pairs[0].P50Ms / probe.P50Ms).Within(1e-9), "concurrency 1");
+        Assert.That(pairs[1].P50InFsyncs, Is.Null);
+        Assert.That(results[2].Measurements.Select(m => m.FsyncsPerCall), Has.All.Null, "no metrics URL, no count");
+        var table = WorkloadResult.Table(results);
+        Assert.That(table, Does.Contain("| p50 ms | p90 ms | p99 ms | fsyncs/call |"));
+        Assert.That(table.Split('\n').Where(l => l.StartsWith($"| {second} |", StringComparison.Ordinal)),
+            Has.Exactly(2).EndsWith("| \u2013 |"));
+        Assert.That(table, Does.Contain("concurrency 1: p50 ").And.Contain(" fsync p50s"));
     }
 
     [Test]

@@ -16,6 +16,8 @@ public sealed class CommandLineTests
     [TestCase(new[] { "--data-dir", "relative/dir" }, "--data-dir")]
     [TestCase(new[] { "--max-message-size", "abc" }, "--max-message-size")]
     [TestCase(new[] { "--shutdown-timeout", "-1" }, "--shutdown-timeout")]
+    [TestCase(new[] { "--metrics-address", "9808" }, "--metrics-address")]
+    [TestCase(new[] { "--metrics-address", "metrics.example.org:9808" }, "--metrics-address")]
     public async Task UsageError_ExitsTwo_AndNamesTheFlag(string[] args, string flag)
     {
         using var error = new StringWriter();
@@ -38,6 +40,7 @@ public sealed class CommandLineTests
         Assert.That(seen.LogLevel, Is.EqualTo(LogLevel.Information));
         Assert.That(seen.JsonLogs, Is.False);
         Assert.That(seen.MaxMessageSize, Is.EqualTo(4 * 1024 * 1024));
+        Assert.That(seen.MetricsAddress, Is.Null, "no metrics listener unless asked for");
     }
 
     [Test]
@@ -46,7 +49,7 @@ public sealed class CommandLineTests
         var seen = await ParseAsync(
             "--endpoint", "tcp://127.0.0.1:7000", "--nodeid", "worker-3", "--drivername", "x.example.org",
             "--data-dir", "/srv/lv", "--log-level", "debug", "--log-format", "json", "--max-message-size", "65536",
-            "--shutdown-timeout", "3");
+            "--shutdown-timeout", "3", "--metrics-address", "127.0.0.1:9808");
 
         Assert.That(seen, Is.EqualTo(new DriverSettings
         {
@@ -58,6 +61,7 @@ public sealed class CommandLineTests
             JsonLogs = true,
             MaxMessageSize = 65536,
             ShutdownTimeout = TimeSpan.FromSeconds(3),
+            MetricsAddress = MetricsAddress.Parse("127.0.0.1:9808"),
         }));
     }
 

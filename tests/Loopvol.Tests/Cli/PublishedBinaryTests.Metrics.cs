@@ -1,0 +1,45 @@
+using System.Text;
+using Loopvol.Csi.Transport;
+using Loopvol.Csi.V1;
+using Loopvol.Tests.Hosting;
+using Loopvol.Tests.Support;
+
+namespace Loopvol.Tests.Cli;
+
+/// <summary>The metrics listener of the native executable: the exporter survives trimming and AOT compilation.</summary>
+public sealed partial class PublishedBinaryTests
+{
+    [Test]
+    public async Task MetricsAddress_ServesTheFsyncCounter_ThatCallsMove()
+    {
+        using var dir = new TempDirectory();
+        var socket = dir.Combine("data", "csi.sock");
+        using var driver = Start(_executable, "--data-dir", dir.Combine("data"), "--nodeid", "aot-node",
+            "--metrics-address", "127.0.0.1:0");
+        var output = new StringBuilder();
+        driver.OutputDataReceived += (_, e) => Append(output, e.Data);
+        driver.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        driver.BeginOutputReadLine();
+        driver.BeginErrorReadLine();
+        try
+        {
+            using (var channel = CsiChannel.Create(GrpcEndpoint.Unix(socket)))
+            {
+                await WaitUntilReadyAsync(new Identity.IdentityClient(channel), driver, output);
+            }
+            var url = Scrapes.UrlIn(Text(output));
+            var before = Scrapes.Fsyncs(await Scrapes.GetAsync(url));
+
+            await MetricsEndpointTests.CreateAndDeleteAsync(GrpcEndpoint.Unix(socket));
+
+            var moved = Scrapes.Moved(before, Scrapes.Fsyncs(await Scrapes.GetAsync(url)));
+            Assert.That(moved.Keys, Is.EquivalentTo(new[] { "directory", "image", "journal" }));
+            Assert.That(moved["journal"], Is.AtLeast(FsyncBudget.JournalCommitsPerCreateDelete));
+        }
+        finally
+        {
+            driver.Kill(entireProcessTree: true);
+            await driver.WaitForExitAsync();
+        }
+    }
+}
