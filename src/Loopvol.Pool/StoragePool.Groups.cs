@@ -44,6 +44,7 @@ public sealed partial class StoragePool
         var records = sources.Select(v => journal.Get(v) is { State: ReservationState.Created } r
             ? r
             : throw new NotFoundException($"source volume {v} does not exist")).ToList();
+        records = [.. records.Select(EnsureDurable)];
         CheckRoom("a group snapshot", [.. records.Select(r => r.BackendName)]);
         var group = journal.Reserve(ObjectKind.Group, name, arguments);
         var members = records.Select(v => (Volume: v, Snapshot: journal.Reserve(ObjectKind.Snapshot, $"{group.Id}/{v.Id}",

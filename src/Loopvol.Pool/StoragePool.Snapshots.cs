@@ -26,7 +26,7 @@ public sealed partial class StoragePool
             return SnapshotOf(earlier);
         }
         var source = journal.Get(sourceVolume) is { State: ReservationState.Created } volume
-            ? volume
+            ? EnsureDurable(volume)
             : throw new NotFoundException($"source volume {sourceVolume} does not exist");
         var size = source.SizeBytes ?? 0;
         var reservation = Admit(ObjectKind.Snapshot, name, arguments, size, source.BackendName);

@@ -42,18 +42,13 @@ public sealed partial class StoragePool
         var sourceBytes = request.Source is { } s ? SourceSize(s) : (long?)null;
         var size = DecideSize(request.RequiredBytes, request.LimitBytes, sourceBytes, request.MinimumBytes);
         var reservation = Admit(ObjectKind.Volume, request.Name, arguments, size, request.Source?.Id.ToString());
-        return Info(Build("create-volume", reservation, size, () =>
+        if (request.Source is not { } from)
         {
-            if (request.Source is { } from)
-            {
-                images.Copy(from.Id.ToString(), reservation.BackendName, size, readOnly: false, Portable(reservation),
-                    cancellationToken);
-            }
-            else
-            {
-                images.CreateEmpty(reservation.BackendName, size, Portable(reservation));
-            }
-        }));
+            return Info(BuildEmpty(reservation, size));
+        }
+        return Info(Build("create-volume", reservation, size, () =>
+            images.Copy(from.Id.ToString(), reservation.BackendName, size, readOnly: false, Portable(reservation),
+                cancellationToken)));
     }
 
     /// <summary>
@@ -108,7 +103,7 @@ public sealed partial class StoragePool
         }
         using var _ = journal.Locks.Acquire(id.ToString());
         cancellationToken.ThrowIfCancellationRequested();
-        var record = CreatedVolume(id);
+        var record = EnsureDurable(CreatedVolume(id));
         var current = record.SizeBytes ?? 0;
         var size = RoundUp(requiredBytes);
         if (size <= current)
@@ -184,6 +179,7 @@ public sealed partial class StoragePool
             ? record
             : throw new NotFoundException($"volume {id} does not exist");
 
+    /// <summary>The size of a content source, made durable first: a copy of an image must never outlive it.</summary>
     private long SourceSize(ContentSource source)
     {
         var record = journal.Get(source.Id);
@@ -191,6 +187,7 @@ public sealed partial class StoragePool
         {
             throw new NotFoundException($"the content source {source.Id} does not exist");
         }
+        record = EnsureDurable(record);
         return record.SizeBytes ?? images.SizeOf(record.BackendName) ??
             throw new NotFoundException($"the image of content source {source.Id} is missing");
     }

@@ -88,6 +88,7 @@ public sealed partial class Driver : IAsyncDisposable
                 FullBelowBytes = 2 * settings.JournalReserveBytes,
                 OvercommitRatio = settings.OvercommitRatio,
                 Faults = settings.Faults,
+                Logger = poolLogger,
             });
             // A driver that died inside a group snapshot may have left file systems frozen and a group half made.
             var quiescer = new MountQuiescer(journal, settings.MaxFreeze, settings.Faults,

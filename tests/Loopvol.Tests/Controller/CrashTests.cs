@@ -9,7 +9,7 @@ namespace Loopvol.Tests.Controller;
 /// <summary>
 /// The real driver process killed with SIGKILL at each step of CreateVolume, CreateSnapshot and DeleteVolume
 /// (LOOPVOL_TEST_CRASH_AT), then restarted and the same call retried: it succeeds, a second retry answers the same,
-/// and the journal check finds nothing: no leaked image, no orphan record, no half-written file.
+/// and the journal check finds nothing: no leaked image, no orphan record, no half-written file. What a power loss could lose on top is in <see cref="PowerLossTests"/>.
 /// </summary>
 public sealed class CrashTests
 {
@@ -74,14 +74,14 @@ public sealed class CrashTests
         AssertClean(data, images: 0);
     }
 
-    private static async Task<string> CreateWithoutCrashAsync(string data)
+    internal static async Task<string> CreateWithoutCrashAsync(string data)
     {
         await using var clean = await DriverProcess.StartAsync(data);
         using var client = new CsiClient(clean.Endpoint);
         return (await Create(client, "pvc-1")).Volume.VolumeId;
     }
 
-    private static async Task CrashAsync<T>(string data, string point, Func<CsiClient, Task<T>> call)
+    internal static async Task CrashAsync<T>(string data, string point, Func<CsiClient, Task<T>> call)
     {
         await using var driver = await DriverProcess.StartAsync(data,
             new Dictionary<string, string> { ["LOOPVOL_TEST_CRASH_AT"] = point });
@@ -91,7 +91,7 @@ public sealed class CrashTests
         Assert.That(exit, Is.EqualTo(128 + 9), $"the driver must have been killed at {point}:\n{driver.Output}");
     }
 
-    private static async Task<(T First, T Second)> RetryTwiceAsync<T>(string data, Func<CsiClient, Task<T>> call)
+    internal static async Task<(T First, T Second)> RetryTwiceAsync<T>(string data, Func<CsiClient, Task<T>> call)
     {
         await using var driver = await DriverProcess.StartAsync(data);
         using var client = new CsiClient(driver.Endpoint);
@@ -102,7 +102,7 @@ public sealed class CrashTests
         return (first, second);
     }
 
-    private static void AssertClean(string data, int images)
+    internal static void AssertClean(string data, int images)
     {
         var layout = new PoolLayout(Path.Combine(data, "pool"));
         using var journal = Loopvol.Journal.Journal.Open(Path.Combine(data, "journal.db"));
@@ -113,7 +113,7 @@ public sealed class CrashTests
         Assert.That(Directory.GetFiles(layout.IncomingDirectory), Is.Empty, "no half-written image may remain");
     }
 
-    private static Task<CreateVolumeResponse> Create(CsiClient client, string name) =>
+    internal static Task<CreateVolumeResponse> Create(CsiClient client, string name) =>
         client.UnaryAsync<CreateVolumeResponse>("Controller", "CreateVolume", new CreateVolumeRequest
         {
             Name = name,
@@ -121,11 +121,11 @@ public sealed class CrashTests
             VolumeCapabilities = { ControllerFixture.Mount() },
         });
 
-    private static Task<CreateSnapshotResponse> Snapshot(CsiClient client, string volume) =>
+    internal static Task<CreateSnapshotResponse> Snapshot(CsiClient client, string volume) =>
         client.UnaryAsync<CreateSnapshotResponse>("Controller", "CreateSnapshot",
             new CreateSnapshotRequest { Name = "snap-1", SourceVolumeId = volume });
 
-    private static Task<DeleteVolumeResponse> Delete(CsiClient client, string volume) =>
+    internal static Task<DeleteVolumeResponse> Delete(CsiClient client, string volume) =>
         client.UnaryAsync<DeleteVolumeResponse>("Controller", "DeleteVolume",
             new DeleteVolumeRequest { VolumeId = volume });
 }

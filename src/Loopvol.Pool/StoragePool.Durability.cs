@@ -1,0 +1,55 @@
+using Loopvol.Core.Errors;
+using Loopvol.Journal.Model;
+using Loopvol.Pool.Internal;
+
+namespace Loopvol.Pool;
+
+/// <summary>
+/// The pool's fsync budget (docs/durability.md): an empty volume is created with no fsync of its image or the
+/// directory, and made durable only when something may put data in it.
+/// </summary>
+public sealed partial class StoragePool
+{
+    /// <summary>
+    /// Makes the image of a fresh reservation of an empty volume and records it created, in the order that needs
+    /// neither the image nor the directory synced: the image is written under .incoming; the volume is recorded
+    /// created with an image not yet durable (the write that must be durable before the answer); only then is the
+    /// image renamed into place. A crash before the record leaves an .incoming file (removed at start) and a
+    /// reservation without an image (undone by the retry or at start); a crash after it may lose the rename, and
+    /// start-up makes the image again (<see cref="EmptyImages.Restore"/>). If the image cannot be written, the
+    /// reservation is given up as in <see cref="Build"/>. Fault points: <c>create-volume.reserved</c>,
+    /// <c>create-volume.image-created</c> (written, not recorded) and <c>image.create.renamed</c>.
+    /// </summary>
+    private Reservation BuildEmpty(Reservation reservation, long sizeBytes)
+    {
+        Faults.Reached("create-volume.reserved");
+        // Until this call answers only a listing can name the ID; its lock keeps every use of the volume out while
+        // the record says created and the image is not in place yet.
+        using var _ = journal.Locks.Acquire(reservation.Id.ToString());
+        IncomingImage image;
+        try
+        {
+            image = images.PrepareEmpty(reservation.BackendName, sizeBytes, Portable(reservation));
+        }
+        catch (Exception e) when (e is not BusyException)
+        {
+            Abandon(reservation);
+            throw;
+        }
+        using (image)
+        {
+            Faults.Reached("create-volume.image-created");
+            var created = journal.MarkCreated(reservation.Id, sizeBytes, imageDurable: false);
+            image.Place();
+            Faults.Reached("image.create.renamed");
+            return created;
+        }
+    }
+
+    /// <summary>
+    /// Before anything may put data in a volume's image or copy it: see <see cref="EmptyImages.EnsureDurable"/>.
+    /// Called with the volume's lock held.
+    /// </summary>
+    private Reservation EnsureDurable(Reservation record) =>
+        EmptyImages.EnsureDurable(journal, images.Layout, record, Faults, options.Logger);
+}
