@@ -130,7 +130,11 @@ public sealed partial class ImageStore
         }
     });
 
-    /// <summary>Deletes an image and syncs the directory. Repeated, or missing: does nothing.</summary>
+    /// <summary>
+    /// Deletes an image, without syncing the directory: the caller syncs it (<see cref="SyncDirectory"/>), once for
+    /// many deletes, before the records of what it deleted go. Repeated, or missing: does nothing. Fault point
+    /// <c>image.delete.after-unlink</c>.
+    /// </summary>
     public void Delete(string backendName)
     {
         var path = Layout.ImagePath(backendName);
@@ -140,6 +144,15 @@ public sealed partial class ImageStore
         }
         File.Delete(path);
         _faults.Reached("image.delete.after-unlink");
+    }
+
+    /// <summary>
+    /// fsync(2) of the pool directory: every rename and unlink in it before the call is on disk after it. Fault point
+    /// <c>image.directory.before-sync</c>.
+    /// </summary>
+    public void SyncDirectory()
+    {
+        _faults.Reached("image.directory.before-sync");
         Directories.Sync(Layout.Directory);
     }
 

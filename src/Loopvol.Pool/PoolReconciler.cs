@@ -7,10 +7,11 @@ namespace Loopvol.Pool;
 
 /// <summary>
 /// At start, before serving, brings the pool and the journal back together. With the data directory locked no
-/// call is in flight, so what a crash left half done is repaired: empty images a crash lost before they reached the
-/// disk are made again (<see cref="EmptyImages.Restore"/>), and then what gc repairs is repaired: stale
-/// reservations undone, faulty records and their images removed, interrupted deletes finished. Images without a
-/// record and records whose durable image is gone are only reported: an image may belong to a journal restored from an older
+/// call is in flight, so what a crash left half done is repaired: deletes left deleting are finished (the image
+/// unlinked again if a crash brought it back, the directory synced, then the records removed), empty images a crash
+/// lost before they reached the disk are made again (<see cref="EmptyImages.Restore"/>), and then what gc repairs
+/// is repaired: stale reservations undone, faulty records and their images removed (the directory synced between). Images without a record and
+/// records whose durable image is gone are only reported: an image may belong to a journal restored from an older
 /// backup, and a lost image that may have held data needs a person. Each repair and each report is logged.
 /// </summary>
 public static partial class PoolReconciler
@@ -19,12 +20,16 @@ public static partial class PoolReconciler
     {
         ArgumentNullException.ThrowIfNull(journal);
         ArgumentNullException.ThrowIfNull(images);
-        var repaired = RestoreEmptyImages(journal, images, logger);
+        var repaired = FinishDeletes(journal, images, logger) + RestoreEmptyImages(journal, images, logger);
         var inventory = new PoolInventory(images.Layout);
         var findings = JournalAudit.Check(journal, inventory, DateTimeOffset.UtcNow, TimeSpan.Zero);
         var repairs = findings.Where(f => f.Repairable && f.Kind != FindingKind.OrphanBackend).ToList();
         var faulty = repairs.Where(f => f.Kind == FindingKind.FaultyRecord).Select(f => IdOf(f.Subject)).ToList();
         faulty.ForEach(id => inventory.Delete(id.ToString()));
+        if (faulty.Count > 0)
+        {
+            images.SyncDirectory(); // The images are gone for good before the records that name them.
+        }
         foreach (var finding in repairs)
         {
             journal.Remove(IdOf(finding.Subject));
@@ -36,6 +41,28 @@ public static partial class PoolReconciler
         }
         Reconciled(logger, repaired + repairs.Count, findings.Count(f => !f.Repairable || f.Kind == FindingKind.OrphanBackend));
         return findings;
+    }
+
+    /// <summary>
+    /// Every volume and snapshot record left deleting: its image unlinked (again, if a crash lost the unlink), one
+    /// directory sync, then the records removed in one write. Groups left deleting were discarded before.
+    /// </summary>
+    private static int FinishDeletes(Journal.Journal journal, ImageStore images, ILogger logger)
+    {
+        var deleting = journal.All().Where(r => r.State == ReservationState.Deleting && r.Id.Kind != ObjectKind.Group).ToList();
+        if (deleting.Count == 0)
+        {
+            return 0;
+        }
+        foreach (var record in deleting)
+        {
+            var unlinked = images.Exists(record.BackendName);
+            images.Delete(record.BackendName);
+            DeleteFinished(logger, record.Id.ToString(), unlinked ? "its image was still there and is deleted now" : "its image was gone");
+        }
+        images.SyncDirectory();
+        journal.RemoveDeleted([.. deleting.Select(r => r.Id)]);
+        return deleting.Count;
     }
 
     private static int RestoreEmptyImages(Journal.Journal journal, ImageStore images, ILogger logger) =>
@@ -54,4 +81,7 @@ public static partial class PoolReconciler
 
     [LoggerMessage(3112, LogLevel.Information, "pool reconciled with the journal: {Repaired} repaired, {Reported} reported")]
     private static partial void Reconciled(ILogger logger, int repaired, int reported);
+
+    [LoggerMessage(3113, LogLevel.Warning, "start-up repair: finished the delete of {Subject}, interrupted by a crash: {Detail}")]
+    private static partial void DeleteFinished(ILogger logger, string subject, string detail);
 }

@@ -1,4 +1,5 @@
 using Loopvol.Core.Errors;
+using Loopvol.Core.Ids;
 using Loopvol.Journal.Model;
 using Loopvol.Pool.Internal;
 
@@ -6,10 +7,19 @@ namespace Loopvol.Pool;
 
 /// <summary>
 /// The pool's fsync budget (docs/durability.md): an empty volume is created with no fsync of its image or the
-/// directory, and made durable only when something may put data in it.
+/// directory, and made durable only when something may put data in it; a delete answers once its record is marked
+/// and its image unlinked, and the records go later, after one directory sync for many deletes.
 /// </summary>
 public sealed partial class StoragePool
 {
+    private readonly DeleteSweeper _sweeper = new(journal, images, options.Faults, options.Logger);
+
+    /// <summary>
+    /// Waits for the records of the deletes answered so far to be removed (at most one failed attempt more), for
+    /// shutdown and tests. What cannot be removed stays deleting, and the next start finishes it.
+    /// </summary>
+    public Task DrainDeletesAsync() => _sweeper.DrainAsync();
+
     /// <summary>
     /// Makes the image of a fresh reservation of an empty volume and records it created, in the order that needs
     /// neither the image nor the directory synced: the image is written under .incoming; the volume is recorded
@@ -52,4 +62,21 @@ public sealed partial class StoragePool
     /// </summary>
     private Reservation EnsureDurable(Reservation record) =>
         EmptyImages.EnsureDurable(journal, images.Layout, record, Faults, options.Logger);
+
+    /// <summary>
+    /// The records of <paramref name="ids"/>, marked deleting and their images unlinked, go once the unlinks are on
+    /// disk: after the answer, by the sweeper.
+    /// </summary>
+    private void Forget(params ObjectId[] ids) => _sweeper.Add(ids);
+
+    /// <summary>
+    /// The same before returning, for a caller that must leave nothing behind (a failed group snapshot undone, a
+    /// half-made one discarded at start): one directory sync, then one journal write. Fault point <c>forget.synced</c>.
+    /// </summary>
+    private void ForgetNow(IReadOnlyCollection<ObjectId> ids)
+    {
+        images.SyncDirectory();
+        Faults.Reached("forget.synced");
+        journal.RemoveDeleted(ids);
+    }
 }

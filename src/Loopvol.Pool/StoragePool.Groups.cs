@@ -104,7 +104,7 @@ public sealed partial class StoragePool
         }
         journal.MarkDeleting(id);
         Faults.Reached("delete-group.marked");
-        Discard(group);
+        Discard(group, sweep: true);
     }
 
     public GroupSnapshotInfo? GetGroupSnapshot(ObjectId id) =>
@@ -114,23 +114,37 @@ public sealed partial class StoragePool
     public int DiscardPartialGroups()
     {
         var partial = journal.All(ObjectKind.Group).Where(g => g.State != ReservationState.Created).ToList();
-        partial.ForEach(Discard);
+        partial.ForEach(g => Discard(g));
         return partial.Count;
     }
 
-    /// <summary>Removes a group's member images and records, its mappings, then its record; what is gone already is skipped.</summary>
-    private void Discard(Reservation group)
+    /// <summary>
+    /// Removes a group's member images and records, its mappings, then its record; what is gone already is skipped.
+    /// Every record is marked deleting and every member image unlinked first; the records go once the unlinks are
+    /// on disk: after the answer (<paramref name="sweep"/>, a delete) or before returning (an undo, or start-up).
+    /// </summary>
+    private void Discard(Reservation group, bool sweep = false)
     {
+        var ids = new List<ObjectId>();
         foreach (var snapshot in journal.Members(group.Id).Values.Where(s => s.Length > 0))
         {
             if (ObjectId.TryParse(snapshot, ObjectKind.Snapshot, out var member))
             {
                 journal.MarkDeleting(member.Value);
                 images.Delete(snapshot);
-                journal.Remove(member.Value);
+                ids.Add(member.Value);
             }
         }
-        journal.Remove(group.Id);
+        journal.MarkDeleting(group.Id);
+        ids.Add(group.Id);
+        if (sweep)
+        {
+            Forget([.. ids]);
+        }
+        else
+        {
+            ForgetNow(ids);
+        }
     }
 
     private GroupSnapshotInfo GroupOf(Reservation group) => new(group.Id,

@@ -36,8 +36,9 @@ public sealed partial class StoragePool
     }
 
     /// <summary>
-    /// Deletes a snapshot. Unknown is success; a member of a group snapshot is
-    /// <see cref="PreconditionFailedException"/> (the group is deleted as a whole). Retried: finishes the delete.
+    /// Deletes a snapshot as <see cref="DeleteVolume"/> deletes a volume (its record goes after the answer). Unknown
+    /// is success; a member of a group snapshot is <see cref="PreconditionFailedException"/> (the group is deleted as a
+    /// whole). Retried: finishes the delete.
     /// </summary>
     public void DeleteSnapshot(ObjectId id, CancellationToken cancellationToken)
     {
@@ -54,7 +55,7 @@ public sealed partial class StoragePool
         journal.MarkDeleting(id);
         Faults.Reached("delete-snapshot.marked");
         images.Delete(record.BackendName);
-        journal.Remove(id);
+        Forget(id);
     }
 
     public SnapshotInfo? GetSnapshot(ObjectId id) =>

@@ -52,9 +52,11 @@ public sealed partial class StoragePool
     }
 
     /// <summary>
-    /// Deletes a volume: marks the record, removes the image, removes the record. An unknown ID is success. A
-    /// volume still attached to a loop device, or staged on this node, is <see cref="PreconditionFailedException"/>.
-    /// Its snapshots are separate images and stay. Retried after a crash at any step: finishes the delete.
+    /// Deletes a volume: marks the record (which frees its name), unlinks the image, and leaves the record to the
+    /// sweeper, which removes it once the unlink is on disk. An unknown ID is success; so is a volume being deleted,
+    /// whose delete is finished. A volume still attached to a loop device, or staged on this node, is
+    /// <see cref="PreconditionFailedException"/>. Its snapshots are separate images and stay. Retried after a crash at
+    /// any step: finishes the delete (and start-up finishes every delete a crash left).
     /// </summary>
     public void DeleteVolume(ObjectId id, CancellationToken cancellationToken)
     {
@@ -81,7 +83,7 @@ public sealed partial class StoragePool
         Faults.Reached("delete-volume.marked");
         images.Delete(record.BackendName);
         Faults.Reached("delete-volume.image-deleted");
-        journal.Remove(id);
+        Forget(id);
     }
 
     /// <summary>

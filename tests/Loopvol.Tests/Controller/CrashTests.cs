@@ -8,8 +8,9 @@ namespace Loopvol.Tests.Controller;
 
 /// <summary>
 /// The real driver process killed with SIGKILL at each step of CreateVolume, CreateSnapshot and DeleteVolume
-/// (LOOPVOL_TEST_CRASH_AT), then restarted and the same call retried: it succeeds, a second retry answers the same,
-/// and the journal check finds nothing: no leaked image, no orphan record, no half-written file. What a power loss could lose on top is in <see cref="PowerLossTests"/>.
+/// (LOOPVOL_TEST_CRASH_AT), the steps a delete takes after its answer included, then restarted and the same call
+/// retried: it succeeds, a second retry answers the same, and the journal check finds nothing: no leaked image, no
+/// orphan record, no half-written file. What a power loss could lose on top is in <see cref="PowerLossTests"/>.
 /// </summary>
 public sealed class CrashTests
 {
@@ -31,7 +32,14 @@ public sealed class CrashTests
     private static readonly string[] DeletePoints =
     [
         "mark-deleting.after-update", "mark-deleting.after-commit", "delete-volume.marked", "image.delete.after-unlink",
-        "delete-volume.image-deleted", "remove.after-entry", "remove.after-commit",
+        "delete-volume.image-deleted",
+    ];
+
+    /// <summary>The steps of a delete after its answer: the sweeper's directory sync and record removal.</summary>
+    private static readonly string[] SweepPoints =
+    [
+        "sweep.collected", "image.directory.before-sync", "sweep.synced", "remove-deleted.after-record",
+        "remove-deleted.before-commit", "remove-deleted.after-commit",
     ];
 
     [TestCaseSource(nameof(CreatePoints))]
@@ -74,6 +82,19 @@ public sealed class CrashTests
         AssertClean(data, images: 0);
     }
 
+    [TestCaseSource(nameof(SweepPoints))]
+    public async Task DeleteVolume_KilledAfterTheAnswerAt_StartFinishesTheDelete_RetryAnswersTheSame(string point)
+    {
+        using var dir = new TempDirectory();
+        var data = dir.Combine("data");
+        var volume = await CreateWithoutCrashAsync(data);
+
+        await CrashAfterAnswerAsync(data, point, c => Delete(c, volume));
+        await RetryTwiceAsync(data, c => Delete(c, volume));
+
+        AssertClean(data, images: 0);
+    }
+
     internal static async Task<string> CreateWithoutCrashAsync(string data)
     {
         await using var clean = await DriverProcess.StartAsync(data);
@@ -87,6 +108,27 @@ public sealed class CrashTests
             new Dictionary<string, string> { ["LOOPVOL_TEST_CRASH_AT"] = point });
         using var client = new CsiClient(driver.Endpoint);
         Assert.ThrowsAsync<RpcException>(() => call(client), "the call must die with the driver");
+        var exit = await driver.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.That(exit, Is.EqualTo(128 + 9), $"the driver must have been killed at {point}:\n{driver.Output}");
+    }
+
+    /// <summary>
+    /// A call whose fault point comes after its answer (in the pool's sweeper): the driver dies there by itself. The
+    /// answer may or may not have reached the client before it died.
+    /// </summary>
+    internal static async Task CrashAfterAnswerAsync<T>(string data, string point, Func<CsiClient, Task<T>> call)
+    {
+        await using var driver = await DriverProcess.StartAsync(data,
+            new Dictionary<string, string> { ["LOOPVOL_TEST_CRASH_AT"] = point });
+        using var client = new CsiClient(driver.Endpoint);
+        try
+        {
+            await call(client);
+        }
+        catch (RpcException)
+        {
+            // Killed before the answer was sent.
+        }
         var exit = await driver.WaitForExitAsync(TimeSpan.FromSeconds(30));
         Assert.That(exit, Is.EqualTo(128 + 9), $"the driver must have been killed at {point}:\n{driver.Output}");
     }
