@@ -11,8 +11,8 @@ namespace Loopvol.Pool;
 /// The pool's image files. A new image is written under <c>.incoming/</c> with its record (<see cref="ImageRecords"/>)
 /// and renamed into place, so a finished name only ever holds a complete image that says what it is. An image that
 /// holds data is synced, and its directory too, before the rename is reported; an empty one is not
-/// (<see cref="PrepareEmpty"/>, docs/durability.md). Copies are reflinks where the file system shares extents, else sparse copies that skip
-/// holes. Each method says what a repeat does.
+/// (<see cref="PrepareEmpty"/>, docs/durability.md). Copies are reflinks where the file system shares extents, else
+/// sparse copies that skip holes. Each method says what a repeat does.
 /// </summary>
 public sealed partial class ImageStore
 {

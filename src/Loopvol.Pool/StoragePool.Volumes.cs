@@ -181,7 +181,10 @@ public sealed partial class StoragePool
             ? record
             : throw new NotFoundException($"volume {id} does not exist");
 
-    /// <summary>The size of a content source, made durable first: a copy of an image must never outlive it.</summary>
+    /// <summary>
+    /// The size of a content source, made durable first (docs/durability.md): the copy will be on disk, so the image
+    /// it was copied from must be too.
+    /// </summary>
     private long SourceSize(ContentSource source)
     {
         var record = journal.Get(source.Id);

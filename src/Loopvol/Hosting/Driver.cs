@@ -156,8 +156,8 @@ public sealed partial class Driver : IAsyncDisposable
     /// <summary>
     /// Stops serving (in-flight calls get the shutdown timeout), then cancels the handlers still running, even
     /// those whose calls already ended, and waits for them and for the records of answered deletes to be removed
-    /// before the journal closes. A handler that never returns
-    /// keeps the journal open (the process is ending anyway) rather than have it closed under a write.
+    /// before the journal closes. A handler that never returns keeps the journal open (the process is ending anyway)
+    /// rather than have it closed under a write.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
