@@ -79,6 +79,23 @@ public sealed class DeleteSweeperTests(string fsType) : PoolOnFileSystem(fsType)
     }
 
     [Test]
+    public async Task DeleteVolume_GivesItsCapacityBackAtTheAnswer_BeforeItsRecordGoes()
+    {
+        var steps = new Steps { HoldAt = "sweep.collected" };
+        var pool = Open(steps);
+        var volume = pool.CreateVolume(new VolumeRequest { Name = "pvc-1", RequiredBytes = 64 * MiB }, default);
+        Assert.That(pool.Journal.ProvisionedBytes(), Is.EqualTo(64 * MiB));
+
+        pool.DeleteVolume(volume.Id, default);
+        Assert.That(steps.Held.Wait(TimeSpan.FromSeconds(10)), Is.True);
+
+        Assert.That(pool.Journal.Get(volume.Id)?.State, Is.EqualTo(ReservationState.Deleting), "the round is held");
+        Assert.That(pool.Journal.ProvisionedBytes(), Is.Zero, "what admission counts against the over-commit limit");
+        steps.Release.Set();
+        await pool.DrainDeletesAsync();
+    }
+
+    [Test]
     public void ARoundThatFails_LeavesTheRecords_AndIsRetried()
     {
         var steps = new Steps { FailAt = "image.directory.before-sync", FailTimes = 2 };
