@@ -43,12 +43,13 @@ public sealed partial class Journal
             .ToDictionary(p => p.Item1, p => p.Item2));
 
     /// <summary>
-    /// The capacity promised to volumes: the size of each created or deleting one, and the requested size of each
-    /// still reserved. Faulty records promise nothing.
+    /// The capacity promised to volumes: the size of each created one, and the requested size of each still
+    /// reserved. Faulty records promise nothing, and neither do records being deleted: their delete has answered
+    /// (the record goes a moment later, docs/durability.md).
     /// </summary>
     public long ProvisionedBytes() => Read(db => Convert.ToInt64(db.Scalar(
         "SELECT COALESCE(SUM(COALESCE(size_bytes, required_bytes, 0)), 0) FROM records " +
-        "WHERE kind = 'volume' AND state <> 'faulty'"), CultureInfo.InvariantCulture));
+        "WHERE kind = 'volume' AND state IN ('reserved', 'created')"), CultureInfo.InvariantCulture));
 
     /// <summary>Every record in any state, for operator commands and checks.</summary>
     public IReadOnlyList<Reservation> All(ObjectKind? kind = null) => Read(db => db.Query(

@@ -11,7 +11,7 @@ public sealed partial class Journal
 {
     private const string RecordColumns =
         "r.seq, r.uuid, r.kind, r.request_name, r.backend_name, r.state, r.created_at, r.updated_at, r.arguments, " +
-        "r.size_bytes, (SELECT g.group_uuid FROM group_members g WHERE g.snapshot_id = r.backend_name)";
+        "r.size_bytes, (SELECT g.group_uuid FROM group_members g WHERE g.snapshot_id = r.backend_name), r.image_durable";
 
     /// <summary>
     /// What holds <paramref name="name"/>: nothing, a reservation with equal arguments, or one with other arguments.
@@ -73,11 +73,13 @@ public sealed partial class Journal
     }
 
     /// <summary>
-    /// Records that the backend object exists, with its size. Repeated: no change. Throws
-    /// <see cref="NotFoundException"/> for an unknown ID and <see cref="PreconditionFailedException"/> for an object
-    /// being deleted or marked faulty.
+    /// Records that the backend object exists, with its size, and whether its image is on disk yet
+    /// (<see cref="Reservation.ImageDurable"/>; false only for an empty volume, see <see cref="MarkImageDurableAsync"/>).
+    /// Repeated: no change. Throws <see cref="NotFoundException"/> for an unknown ID and
+    /// <see cref="PreconditionFailedException"/> for an object being deleted or marked faulty.
     /// </summary>
-    public Task<Reservation> MarkCreatedAsync(ObjectId id, long sizeBytes) => WriteAsync("mark-created", db =>
+    public Task<Reservation> MarkCreatedAsync(ObjectId id, long sizeBytes, bool imageDurable = true) =>
+        WriteAsync("mark-created", db =>
     {
         var record = GetIn(db, id) ?? throw new NotFoundException($"{id} does not exist");
         switch (record.State)
@@ -85,8 +87,9 @@ public sealed partial class Journal
             case ReservationState.Created:
                 return record;
             case ReservationState.Reserved:
-                db.Execute("UPDATE records SET state = 'created', size_bytes = $size, updated_at = $now WHERE uuid = $uuid",
-                    ("$size", sizeBytes), ("$now", Now), ("$uuid", id.Uuid.ToString("D")));
+                db.Execute("UPDATE records SET state = 'created', size_bytes = $size, image_durable = $durable, " +
+                           "updated_at = $now WHERE uuid = $uuid",
+                    ("$size", sizeBytes), ("$durable", imageDurable ? 1 : 0), ("$now", Now), ("$uuid", id.Uuid.ToString("D")));
                 Fault("mark-created.after-update");
                 return GetIn(db, id)!;
             default:
@@ -114,14 +117,17 @@ public sealed partial class Journal
     });
 
     /// <summary>
-    /// Marks an object as being deleted, before its backend object is removed. Repeated: no change. Returns the
-    /// record, or null for an unknown ID (deleting what does not exist is success).
+    /// Marks an object as being deleted, before its backend object is removed, and frees its request name (the
+    /// directory entry goes, the record stays until <see cref="RemoveAsync"/> or <see cref="RemoveDeletedAsync"/>), so the
+    /// same name may be created again at once, as a new object. Repeated: no change. Returns the record, or null for
+    /// an unknown ID (deleting what does not exist is success).
     /// </summary>
     public Task<Reservation?> MarkDeletingAsync(ObjectId id) => WriteAsync("mark-deleting", db =>
     {
         var record = GetIn(db, id);
         if (record is { State: ReservationState.Reserved or ReservationState.Created })
         {
+            db.Execute("DELETE FROM directory WHERE uuid = $uuid", ("$uuid", id.Uuid.ToString("D")));
             db.Execute("UPDATE records SET state = 'deleting', updated_at = $now WHERE uuid = $uuid",
                 ("$now", Now), ("$uuid", id.Uuid.ToString("D")));
             Fault("mark-deleting.after-update");
@@ -208,6 +214,7 @@ public sealed partial class Journal
         {
             UpdatedAt = Columns.Time(r.GetInt64(7)),
             Group = r.IsDBNull(10) ? null : new ObjectId(ObjectKind.Group, Guid.ParseExact(r.GetString(10), "D")),
+            ImageDurable = r.GetInt64(11) != 0,
         };
     }
 }

@@ -6,8 +6,9 @@ namespace Loopvol.Journal;
 public sealed partial class Journal
 {
     /// <summary>
-    /// Structural problems: entries without records, live records without entries, back-pointers that disagree,
-    /// names held twice, faulty records still holding a name. An empty list means the directory and the records
+    /// Structural problems: entries without records, live (reserved or created) records without entries,
+    /// back-pointers that disagree, names held twice, faulty records still holding a name. A record being deleted
+    /// has freed its name, so it holds no entry. An empty list means the directory and the records
     /// agree exactly. Repeated: the same answer; it changes nothing.
     /// </summary>
     public IReadOnlyList<Finding> Verify() => Read(db =>
@@ -19,7 +20,7 @@ public sealed partial class Journal
                 $"points at {r.GetString(2)}, which has no record")));
         findings.AddRange(db.Query(
             "SELECT r.backend_name, r.kind, r.request_name, r.state FROM records r " +
-            "LEFT JOIN directory d ON d.uuid = r.uuid WHERE d.uuid IS NULL AND r.state <> 'faulty'",
+            "LEFT JOIN directory d ON d.uuid = r.uuid WHERE d.uuid IS NULL AND r.state IN ('reserved', 'created')",
             r => new Finding(FindingKind.RecordWithoutEntry, r.GetString(0),
                 $"{r.GetString(3)} {r.GetString(1)} for '{r.GetString(2)}' holds no directory entry")));
         findings.AddRange(db.Query(
@@ -28,7 +29,8 @@ public sealed partial class Journal
             r => new Finding(FindingKind.BackPointerMismatch, r.GetString(0),
                 $"the directory says {r.GetString(1)} '{r.GetString(2)}', the record says {r.GetString(3)} '{r.GetString(4)}'")));
         findings.AddRange(db.Query(
-            "SELECT kind, request_name, count(*) FROM records WHERE state <> 'faulty' GROUP BY kind, request_name " +
+            "SELECT kind, request_name, count(*) FROM records WHERE state IN ('reserved', 'created') " +
+            "GROUP BY kind, request_name " +
             "HAVING count(*) > 1",
             r => new Finding(FindingKind.DuplicateName, $"{r.GetString(0)} '{r.GetString(1)}'",
                 $"{r.GetInt64(2)} live records claim this name")));

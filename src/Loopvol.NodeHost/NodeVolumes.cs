@@ -71,6 +71,12 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
         Microsoft.Win32.SafeHandles.SafeFileHandle? handle = null;
         if (device is null)
         {
+            // The first time data can reach the image: an empty volume's goes to disk first (docs/durability.md).
+            if (journal.Get(request.Volume) is { } record)
+            {
+                await EmptyImages.EnsureDurableAsync(journal, layout, record, faults, logger ?? NullLogger.Instance)
+                    .ConfigureAwait(false);
+            }
             (device, handle) = await _kernel.LoopAttach.ExecuteAsync(
                 _ => ValueTask.FromResult(LoopDevices.Attach(image, readOnly: false, autoclear: !request.Block, directIo: true, faults)),
                 cancellationToken).ConfigureAwait(false);

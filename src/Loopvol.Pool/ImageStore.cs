@@ -8,14 +8,15 @@ using Microsoft.Win32.SafeHandles;
 namespace Loopvol.Pool;
 
 /// <summary>
-/// The pool's image files. A new image is written under <c>.incoming/</c> with its record (<see cref="ImageRecords"/>),
-/// synced, and renamed into place (the directory synced too), so a finished name only ever holds a complete image
-/// that says what it is. Copies are reflinks where the file system shares extents, else sparse copies that skip
-/// holes. Each method says what a repeat does.
+/// The pool's image files. A new image is written under <c>.incoming/</c> with its record (<see cref="ImageRecords"/>)
+/// and renamed into place, so a finished name only ever holds a complete image that says what it is. An image that
+/// holds data is synced, and its directory too, before the rename is reported; an empty one is not
+/// (<see cref="PrepareEmpty"/>, docs/durability.md). Copies are reflinks where the file system shares extents, else
+/// sparse copies that skip holes. Each method says what a repeat does.
 /// </summary>
-public sealed class ImageStore
+public sealed partial class ImageStore
 {
-    private const UnixFileMode VolumeMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    internal const UnixFileMode VolumeMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode SnapshotMode = UnixFileMode.UserRead;
     private const int Unknown = 0, Reflinks = 1, SparseCopies = 2;
     private readonly IFaultInjector _faults;
@@ -70,19 +71,11 @@ public sealed class ImageStore
     }
 
     /// <summary>
-    /// Creates an empty sparse image of <paramref name="sizeBytes"/>. Repeated: the existing image stays. No room
-    /// is <see cref="ResourceExhaustedException"/>, a size the file system cannot hold
-    /// <see cref="OutOfRangeException"/>; either way nothing is left behind.
-    /// </summary>
-    public void CreateEmpty(string backendName, long sizeBytes, PortableRecord record) =>
-        Writing($"create {backendName}", sizeBytes, () =>
-            Publish(backendName, VolumeMode, record, (handle, path) => FileOps.SetLength(handle, sizeBytes, path)));
-
-    /// <summary>
     /// Creates <paramref name="targetName"/> as a copy of <paramref name="sourceName"/>, grown to
     /// <paramref name="sizeBytes"/> when that is larger. A read-only copy is a snapshot. Repeated: the existing
-    /// image stays. A missing source is <see cref="NotFoundException"/>; no room, or a size the file system cannot
-    /// hold, as for <see cref="CreateEmpty"/>.
+    /// image stays. A missing source is <see cref="NotFoundException"/>; no room is
+    /// <see cref="ResourceExhaustedException"/>, a size the file system cannot hold <see cref="OutOfRangeException"/>;
+    /// either way nothing is left behind.
     /// </summary>
     public void Copy(string sourceName, string targetName, long sizeBytes, bool readOnly, PortableRecord record,
         CancellationToken cancellationToken)
@@ -137,7 +130,11 @@ public sealed class ImageStore
         }
     });
 
-    /// <summary>Deletes an image and syncs the directory. Repeated, or missing: does nothing.</summary>
+    /// <summary>
+    /// Deletes an image, without syncing the directory: the caller syncs it (<see cref="SyncDirectory"/>), once for
+    /// many deletes, before the records of what it deleted go. Repeated, or missing: does nothing. Fault point
+    /// <c>image.delete.after-unlink</c>.
+    /// </summary>
     public void Delete(string backendName)
     {
         var path = Layout.ImagePath(backendName);
@@ -147,40 +144,32 @@ public sealed class ImageStore
         }
         File.Delete(path);
         _faults.Reached("image.delete.after-unlink");
+    }
+
+    /// <summary>
+    /// fsync(2) of the pool directory: every rename and unlink in it before the call is on disk after it. Fault point
+    /// <c>image.directory.before-sync</c>.
+    /// </summary>
+    public void SyncDirectory()
+    {
+        _faults.Reached("image.directory.before-sync");
         Directories.Sync(Layout.Directory);
     }
 
     /// <summary>
     /// Writes a new image under .incoming with its record, syncs it, and renames it into place unless one is there
-    /// already.
+    /// already, then syncs the directory: an image that holds data is on disk before anyone is told it exists.
     /// </summary>
     private void Publish(string backendName, UnixFileMode mode, PortableRecord record, Action<SafeFileHandle, string> write)
     {
-        var final = Layout.ImagePath(backendName);
-        if (File.Exists(final))
+        if (Exists(backendName))
         {
             return;
         }
-        var incoming = Layout.IncomingPath(backendName);
-        try
-        {
-            using (var handle = File.OpenHandle(incoming, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None,
-                       FileOptions.None, 0))
-            {
-                write(handle, incoming);
-                ImageRecords.Write(handle, incoming, record);
-                _faults.Reached("image.create.written");
-                FileOps.Sync(handle, incoming);
-            }
-            File.SetUnixFileMode(incoming, mode);
-            File.Move(incoming, final, overwrite: false);
-            _faults.Reached("image.create.renamed");
-            Directories.Sync(Layout.Directory);
-        }
-        finally
-        {
-            File.Delete(incoming);
-        }
+        using var incoming = IncomingImage.Write(Layout, backendName, mode, record, write, sync: true, _faults);
+        incoming.Place();
+        _faults.Reached("image.create.renamed");
+        Directories.Sync(Layout.Directory);
     }
 
     /// <summary>Half-written images of a previous run are never finished: they are removed at start.</summary>

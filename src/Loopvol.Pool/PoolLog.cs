@@ -2,7 +2,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Loopvol.Pool;
 
-/// <summary>What the pool reports when the driver opens it; event ids 3100-3109.</summary>
+/// <summary>
+/// What the pool reports when the driver opens it; event ids 3100-3109 (3103 is <see cref="EmptyImages"/>', 3104 the
+/// delete sweeper's).
+/// </summary>
 public static partial class PoolLog
 {
     [LoggerMessage(3100, LogLevel.Information, "pool {Directory}: copies are {Kind}")]

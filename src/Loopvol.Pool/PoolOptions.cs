@@ -1,8 +1,10 @@
 using Loopvol.Core.Faults;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Loopvol.Pool;
 
-/// <summary>The pool's sizing rules.</summary>
+/// <summary>The pool's sizing rules, and where it reports.</summary>
 public sealed record PoolOptions
 {
     /// <summary>Sizes are rounded up to this; it is the block size of every file system the driver makes.</summary>
@@ -27,4 +29,7 @@ public sealed record PoolOptions
     public double OvercommitRatio { get; init; } = 1.0;
 
     public IFaultInjector Faults { get; init; } = NoFaults.Instance;
+
+    /// <summary>Where the pool logs what it does after an answer (the delete sweeper) and the repairs it makes.</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 }

@@ -45,6 +45,10 @@ public sealed partial class StoragePool
         var records = sources.Select(v => journal.Get(v) is { State: ReservationState.Created } r
             ? r
             : throw new NotFoundException($"source volume {v} does not exist")).ToList();
+        for (var i = 0; i < records.Count; i++)
+        {
+            records[i] = await EnsureDurableAsync(records[i]).ConfigureAwait(false);
+        }
         CheckRoom("a group snapshot", [.. records.Select(r => r.BackendName)]);
         var group = await journal.ReserveAsync(ObjectKind.Group, name, arguments).ConfigureAwait(false);
         var members = new List<(Reservation Volume, Reservation Snapshot)>(records.Count);
@@ -116,7 +120,7 @@ public sealed partial class StoragePool
         }
         await journal.MarkDeletingAsync(id).ConfigureAwait(false);
         Faults.Reached("delete-group.marked");
-        await DiscardAsync(group).ConfigureAwait(false);
+        await DiscardAsync(group, sweep: true).ConfigureAwait(false);
     }
 
     public GroupSnapshotInfo? GetGroupSnapshot(ObjectId id) =>
@@ -133,19 +137,33 @@ public sealed partial class StoragePool
         return partial.Count;
     }
 
-    /// <summary>Removes a group's member images and records, its mappings, then its record; what is gone already is skipped.</summary>
-    private async Task DiscardAsync(Reservation group)
+    /// <summary>
+    /// Removes a group's member images and records, its mappings, then its record; what is gone already is skipped.
+    /// Every record is marked deleting and every member image unlinked first; the records go once the unlinks are
+    /// on disk: after the answer (<paramref name="sweep"/>, a delete) or before returning (an undo, or start-up).
+    /// </summary>
+    private async Task DiscardAsync(Reservation group, bool sweep = false)
     {
+        var ids = new List<ObjectId>();
         foreach (var snapshot in journal.Members(group.Id).Values.Where(s => s.Length > 0))
         {
             if (ObjectId.TryParse(snapshot, ObjectKind.Snapshot, out var member))
             {
                 await journal.MarkDeletingAsync(member.Value).ConfigureAwait(false);
                 images.Delete(snapshot);
-                await journal.RemoveAsync(member.Value).ConfigureAwait(false);
+                ids.Add(member.Value);
             }
         }
-        await journal.RemoveAsync(group.Id).ConfigureAwait(false);
+        await journal.MarkDeletingAsync(group.Id).ConfigureAwait(false);
+        ids.Add(group.Id);
+        if (sweep)
+        {
+            Forget([.. ids]);
+        }
+        else
+        {
+            await ForgetNowAsync(ids).ConfigureAwait(false);
+        }
     }
 
     private GroupSnapshotInfo GroupOf(Reservation group) => new(group.Id,

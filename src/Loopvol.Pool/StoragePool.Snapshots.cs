@@ -27,7 +27,7 @@ public sealed partial class StoragePool
             return SnapshotOf(earlier);
         }
         var source = journal.Get(sourceVolume) is { State: ReservationState.Created } volume
-            ? volume
+            ? await EnsureDurableAsync(volume).ConfigureAwait(false)
             : throw new NotFoundException($"source volume {sourceVolume} does not exist");
         var size = source.SizeBytes ?? 0;
         var reservation = await AdmitAsync(ObjectKind.Snapshot, name, arguments, size, source.BackendName).ConfigureAwait(false);
@@ -37,8 +37,9 @@ public sealed partial class StoragePool
     }
 
     /// <summary>
-    /// Deletes a snapshot. Unknown is success; a member of a group snapshot is
-    /// <see cref="PreconditionFailedException"/> (the group is deleted as a whole). Retried: finishes the delete.
+    /// Deletes a snapshot as <see cref="DeleteVolumeAsync"/> deletes a volume (its record goes after the answer). Unknown
+    /// is success; a member of a group snapshot is <see cref="PreconditionFailedException"/> (the group is deleted as a
+    /// whole). Retried: finishes the delete.
     /// </summary>
     public async Task DeleteSnapshotAsync(ObjectId id, CancellationToken cancellationToken)
     {
@@ -55,7 +56,7 @@ public sealed partial class StoragePool
         await journal.MarkDeletingAsync(id).ConfigureAwait(false);
         Faults.Reached("delete-snapshot.marked");
         images.Delete(record.BackendName);
-        await journal.RemoveAsync(id).ConfigureAwait(false);
+        Forget(id);
     }
 
     public SnapshotInfo? GetSnapshot(ObjectId id) =>

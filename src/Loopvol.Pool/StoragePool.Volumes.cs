@@ -40,26 +40,29 @@ public sealed partial class StoragePool
         {
             return Info(earlier);
         }
-        var sourceBytes = request.Source is { } s ? SourceSize(s) : (long?)null;
+        var sourceBytes = request.Source is { } s ? await SourceSizeAsync(s).ConfigureAwait(false) : (long?)null;
         var size = DecideSize(request.RequiredBytes, request.LimitBytes, sourceBytes, request.MinimumBytes);
-        var reservation = await AdmitAsync(ObjectKind.Volume, request.Name, arguments, size, request.Source?.Id.ToString())
-            .ConfigureAwait(false);
-        return Info(await BuildAsync("create-volume", reservation, size, () =>
+        if (request.Source is not { } from)
         {
-            if (request.Source is { } from)
-            {
-                return Blocking.RunAsync(() => images.Copy(from.Id.ToString(), reservation.BackendName, size,
-                    readOnly: false, Portable(reservation), cancellationToken), cancellationToken);
-            }
-            images.CreateEmpty(reservation.BackendName, size, Portable(reservation));
-            return Task.CompletedTask;
-        }).ConfigureAwait(false));
+            // Nothing of a lost reservation reaches a finished name before MarkCreated, which is durable: its sync
+            // can wait for that one (docs/durability.md).
+            var empty = await AdmitAsync(ObjectKind.Volume, request.Name, arguments, size, null, Loopvol.Journal.Durability.Deferred)
+                .ConfigureAwait(false);
+            return Info(await BuildEmptyAsync(empty, size).ConfigureAwait(false));
+        }
+        var reservation = await AdmitAsync(ObjectKind.Volume, request.Name, arguments, size, from.Id.ToString())
+            .ConfigureAwait(false);
+        return Info(await BuildAsync("create-volume", reservation, size, () => Blocking.RunAsync(() =>
+            images.Copy(from.Id.ToString(), reservation.BackendName, size, readOnly: false, Portable(reservation),
+                cancellationToken), cancellationToken)).ConfigureAwait(false));
     }
 
     /// <summary>
-    /// Deletes a volume: marks the record, removes the image, removes the record. An unknown ID is success. A
-    /// volume still attached to a loop device, or staged on this node, is <see cref="PreconditionFailedException"/>.
-    /// Its snapshots are separate images and stay. Retried after a crash at any step: finishes the delete.
+    /// Deletes a volume: marks the record (which frees its name), unlinks the image, and leaves the record to the
+    /// sweeper, which removes it once the unlink is on disk. An unknown ID is success; so is a volume being deleted,
+    /// whose delete is finished. A volume still attached to a loop device, or staged on this node, is
+    /// <see cref="PreconditionFailedException"/>. Its snapshots are separate images and stay. Retried after a crash at
+    /// any step: finishes the delete (and start-up finishes every delete a crash left).
     /// </summary>
     public async Task DeleteVolumeAsync(ObjectId id, CancellationToken cancellationToken)
     {
@@ -86,7 +89,7 @@ public sealed partial class StoragePool
         Faults.Reached("delete-volume.marked");
         images.Delete(record.BackendName);
         Faults.Reached("delete-volume.image-deleted");
-        await journal.RemoveAsync(id).ConfigureAwait(false);
+        Forget(id);
     }
 
     /// <summary>
@@ -108,7 +111,7 @@ public sealed partial class StoragePool
         }
         using var _ = journal.Locks.Acquire(id.ToString());
         cancellationToken.ThrowIfCancellationRequested();
-        var record = CreatedVolume(id);
+        var record = await EnsureDurableAsync(CreatedVolume(id)).ConfigureAwait(false);
         var current = record.SizeBytes ?? 0;
         var size = RoundUp(requiredBytes);
         if (size <= current)
@@ -184,13 +187,18 @@ public sealed partial class StoragePool
             ? record
             : throw new NotFoundException($"volume {id} does not exist");
 
-    private long SourceSize(ContentSource source)
+    /// <summary>
+    /// The size of a content source, made durable first (docs/durability.md): the copy will be on disk, so the image
+    /// it was copied from must be too.
+    /// </summary>
+    private async Task<long> SourceSizeAsync(ContentSource source)
     {
         var record = journal.Get(source.Id);
         if (record is not { State: ReservationState.Created })
         {
             throw new NotFoundException($"the content source {source.Id} does not exist");
         }
+        record = await EnsureDurableAsync(record).ConfigureAwait(false);
         return record.SizeBytes ?? images.SizeOf(record.BackendName) ??
             throw new NotFoundException($"the image of content source {source.Id} is missing");
     }

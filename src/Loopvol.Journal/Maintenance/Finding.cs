@@ -18,7 +18,7 @@ public enum FindingKind
     /// <summary>A directory entry whose record is missing.</summary>
     EntryWithoutRecord,
 
-    /// <summary>A live (not faulty) record that no directory entry points at.</summary>
+    /// <summary>A live (reserved or created) record that no directory entry points at.</summary>
     RecordWithoutEntry,
 
     /// <summary>A directory entry and its record disagree on the request name or kind.</summary>

@@ -83,6 +83,12 @@ public static class JournalAudit
             ReservationState.Faulty => new Finding(FindingKind.FaultyRecord, subject,
                 $"creation of '{record.RequestName}' failed half way; gc removes the record" +
                 (exists ? " and its backend object" : ""), true),
+            // An empty volume's image is renamed into place just after its record is created, and may be lost
+            // by a crash before it reached the disk: the driver makes it again at its next start.
+            ReservationState.Created when !exists && !record.ImageDurable && now - record.UpdatedAt < grace => null,
+            ReservationState.Created when !exists && !record.ImageDurable => new Finding(FindingKind.MissingBackend,
+                subject, $"created empty for '{record.RequestName}', and its image never reached the disk; the " +
+                         "driver makes it again at its next start"),
             ReservationState.Created when !exists => new Finding(FindingKind.MissingBackend, subject,
                 $"created for '{record.RequestName}' but its backend object is gone; needs an operator"),
             ReservationState.Deleting when !exists && now - record.UpdatedAt >= grace => new Finding(

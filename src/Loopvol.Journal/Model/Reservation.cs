@@ -18,4 +18,10 @@ public sealed record Reservation(
 
     /// <summary>The group snapshot this snapshot belongs to, when it is a member of one.</summary>
     public ObjectId? Group { get; init; }
+
+    /// <summary>
+    /// False for an empty volume whose image was written without fsync and has held no data since: a crash may
+    /// lose that image, and start-up makes it again. True for every other record (docs/durability.md).
+    /// </summary>
+    public bool ImageDurable { get; init; } = true;
 }

@@ -97,6 +97,15 @@ internal static class Migrations
 
         // Version 4: the Kubernetes sidecars' metadata keys move out of the defining arguments into their own table.
         new Migration(KubernetesNamesMigration.CreateTable, KubernetesNamesMigration.MoveAll),
+
+        // Version 5: whether a created object's image has reached the disk (docs/durability.md). An empty volume's
+        // image is written without fsync and recorded 0 until something may put data in it; every earlier record
+        // is 1. A record being deleted no longer holds its request name (the delete frees it when it starts), so
+        // the entries of records left deleting by version 4 go.
+        """
+        ALTER TABLE records ADD COLUMN image_durable INTEGER NOT NULL DEFAULT 1 CHECK (image_durable IN (0, 1));
+        DELETE FROM directory WHERE uuid IN (SELECT uuid FROM records WHERE state = 'deleting');
+        """,
     ];
 
     public static int CurrentVersion => Steps.Length;

@@ -88,6 +88,7 @@ public sealed partial class Driver : IAsyncDisposable
                 FullBelowBytes = 2 * settings.JournalReserveBytes,
                 OvercommitRatio = settings.OvercommitRatio,
                 Faults = settings.Faults,
+                Logger = poolLogger,
             });
             // A driver that died inside a group snapshot may have left file systems frozen and a group half made.
             var quiescer = new MountQuiescer(journal, settings.MaxFreeze, settings.Faults,
@@ -154,8 +155,9 @@ public sealed partial class Driver : IAsyncDisposable
 
     /// <summary>
     /// Stops serving (in-flight calls get the shutdown timeout), then cancels the handlers still running, even
-    /// those whose calls already ended, and waits for them before the journal closes. A handler that never returns
-    /// keeps the journal open (the process is ending anyway) rather than have it closed under a write.
+    /// those whose calls already ended, and waits for them and for the records of answered deletes to be removed
+    /// before the journal closes. A handler that never returns keeps the journal open (the process is ending anyway)
+    /// rather than have it closed under a write.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -166,6 +168,7 @@ public sealed partial class Driver : IAsyncDisposable
             return;
         }
         _calls.Dispose();
+        await Pool.DrainDeletesAsync().ConfigureAwait(false);
         Journal.Dispose();
         _reserve.Dispose();
         _poolLock.Dispose();

@@ -35,6 +35,7 @@ public sealed class CsiBenchmarkTests : NodeFixture
         Assert.That(notes, Does.Contain("1 for every name"), "idempotent-storm: one volume per name");
         Assert.That(notes, Does.Contain("(25 made by this run, expected 25)"), "list: every volume paged through once");
         Assert.That(results.SelectMany(r => r.CleanupFailures), Is.Empty, "every undo step succeeded");
+        await Driver.Driver.Pool.DrainDeletesAsync(); // A delete's record goes just after its answer.
         Assert.That(Driver.Driver.Journal.All(), Is.Empty, "every volume, snapshot and group made by the run is deleted");
         Assert.That(WorkloadResult.Table(results), Does.Contain("| create-delete | CreateVolume+DeleteVolume, concurrency 16 | 3 |"));
     }
@@ -74,8 +75,12 @@ public sealed class CsiBenchmarkTests : NodeFixture
         Assert.That(probe.Calls, Is.EqualTo(Small.FsyncSamples));
         Assert.That(probe.P50Ms, Is.GreaterThan(0), "a measured fsync latency");
         var pairs = results[1].Measurements;
-        Assert.That(pairs.Select(m => m.FsyncsPerCall),
-            Has.All.Matches<double?>(f => f >= FsyncBudget.JournalCommitsPerCreateDelete), "the driver's count per pair");
+        // Alone, a pair makes its whole budget (the last sweep may land after the last scrape); at concurrency 16
+        // pairs share commits and sweeps, so some syncs, and no more than the budget per pair.
+        Assert.That(pairs[0].FsyncsPerCall, Is.InRange(FsyncBudget.JournalSyncsPerEmptyCreateDelete - 0.1,
+            FsyncBudget.SyncsPerEmptyCreateDelete + 0.1), "the driver's count per pair, concurrency 1");
+        Assert.That(pairs[1].FsyncsPerCall, Is.GreaterThan(0).And.LessThanOrEqualTo(FsyncBudget.SyncsPerEmptyCreateDelete + 0.1),
+            "the driver's count per pair, concurrency 16");
         Assert.That(pairs[0].P50InFsyncs, Is.EqualTo(pairs[0].P50Ms / probe.P50Ms).Within(1e-9), "concurrency 1");
         Assert.That(pairs[1].P50InFsyncs, Is.Null);
         Assert.That(results[2].Measurements.Select(m => m.FsyncsPerCall), Has.All.Null, "no metrics URL, no count");
@@ -130,6 +135,7 @@ public sealed class CsiBenchmarkTests : NodeFixture
         Assert.That(result.Failed, Is.EqualTo("interrupted"));
         Assert.That(made, Is.InRange(acknowledged, acknowledged + 16), "the run stopped right after the interrupt");
         Assert.That(result.CleanupFailures, Is.Empty, "every undo step succeeded, cut-off creates included");
+        await Driver.Driver.Pool.DrainDeletesAsync(); // A delete's record goes just after its answer.
         Assert.That(Driver.Driver.Journal.All(), Is.Empty, "what the interrupted workload made is deleted");
         Assert.That(Directory.EnumerateFiles(Driver.Settings.PoolDirectory, "*.img"), Is.Empty, "no image is left in the pool");
     }

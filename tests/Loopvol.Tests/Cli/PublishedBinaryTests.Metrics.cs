@@ -34,7 +34,8 @@ public sealed partial class PublishedBinaryTests
 
             var moved = Scrapes.Moved(before, Scrapes.Fsyncs(await Scrapes.GetAsync(url)));
             Assert.That(moved.Keys, Is.EquivalentTo(new[] { "directory", "image", "journal" }));
-            Assert.That(moved["journal"], Is.AtLeast(FsyncBudget.JournalCommitsPerCreateDelete));
+            Assert.That(moved["journal"], Is.EqualTo(FsyncBudget.JournalSyncsPerEmptyCreateDelete));
+            Assert.That(moved["image"], Is.EqualTo(FsyncBudget.ImageSyncsPerEmptyCreateDelete));
         }
         finally
         {

@@ -8,8 +8,9 @@ namespace Loopvol.Tests.Controller;
 
 /// <summary>
 /// The real driver process killed with SIGKILL at each step of CreateVolume, CreateSnapshot and DeleteVolume
-/// (LOOPVOL_TEST_CRASH_AT), then restarted and the same call retried: it succeeds, a second retry answers the same,
-/// and the journal check finds nothing: no leaked image, no orphan record, no half-written file.
+/// (LOOPVOL_TEST_CRASH_AT), the steps a delete takes after its answer included, then restarted and the same call
+/// retried: it succeeds, a second retry answers the same, and the journal check finds nothing: no leaked image, no
+/// orphan record, no half-written file. What a power loss could lose on top is in <see cref="PowerLossTests"/>.
 /// </summary>
 public sealed class CrashTests
 {
@@ -31,7 +32,14 @@ public sealed class CrashTests
     private static readonly string[] DeletePoints =
     [
         "mark-deleting.after-update", "mark-deleting.after-commit", "delete-volume.marked", "image.delete.after-unlink",
-        "delete-volume.image-deleted", "remove.after-entry", "remove.after-commit",
+        "delete-volume.image-deleted",
+    ];
+
+    /// <summary>The steps of a delete after its answer: the sweeper's directory sync and record removal.</summary>
+    private static readonly string[] SweepPoints =
+    [
+        "sweep.collected", "image.directory.before-sync", "sweep.synced", "remove-deleted.after-record",
+        "remove-deleted.before-commit", "remove-deleted.after-commit",
     ];
 
     [TestCaseSource(nameof(CreatePoints))]
@@ -74,14 +82,27 @@ public sealed class CrashTests
         AssertClean(data, images: 0);
     }
 
-    private static async Task<string> CreateWithoutCrashAsync(string data)
+    [TestCaseSource(nameof(SweepPoints))]
+    public async Task DeleteVolume_KilledAfterTheAnswerAt_StartFinishesTheDelete_RetryAnswersTheSame(string point)
+    {
+        using var dir = new TempDirectory();
+        var data = dir.Combine("data");
+        var volume = await CreateWithoutCrashAsync(data);
+
+        await CrashAfterAnswerAsync(data, point, c => Delete(c, volume));
+        await RetryTwiceAsync(data, c => Delete(c, volume));
+
+        AssertClean(data, images: 0);
+    }
+
+    internal static async Task<string> CreateWithoutCrashAsync(string data)
     {
         await using var clean = await DriverProcess.StartAsync(data);
         using var client = new CsiClient(clean.Endpoint);
         return (await Create(client, "pvc-1")).Volume.VolumeId;
     }
 
-    private static async Task CrashAsync<T>(string data, string point, Func<CsiClient, Task<T>> call)
+    internal static async Task CrashAsync<T>(string data, string point, Func<CsiClient, Task<T>> call)
     {
         await using var driver = await DriverProcess.StartAsync(data,
             new Dictionary<string, string> { ["LOOPVOL_TEST_CRASH_AT"] = point });
@@ -91,7 +112,28 @@ public sealed class CrashTests
         Assert.That(exit, Is.EqualTo(128 + 9), $"the driver must have been killed at {point}:\n{driver.Output}");
     }
 
-    private static async Task<(T First, T Second)> RetryTwiceAsync<T>(string data, Func<CsiClient, Task<T>> call)
+    /// <summary>
+    /// A call whose fault point comes after its answer (in the pool's sweeper): the driver dies there by itself. The
+    /// answer may or may not have reached the client before it died.
+    /// </summary>
+    internal static async Task CrashAfterAnswerAsync<T>(string data, string point, Func<CsiClient, Task<T>> call)
+    {
+        await using var driver = await DriverProcess.StartAsync(data,
+            new Dictionary<string, string> { ["LOOPVOL_TEST_CRASH_AT"] = point });
+        using var client = new CsiClient(driver.Endpoint);
+        try
+        {
+            await call(client);
+        }
+        catch (RpcException)
+        {
+            // Killed before the answer was sent.
+        }
+        var exit = await driver.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        Assert.That(exit, Is.EqualTo(128 + 9), $"the driver must have been killed at {point}:\n{driver.Output}");
+    }
+
+    internal static async Task<(T First, T Second)> RetryTwiceAsync<T>(string data, Func<CsiClient, Task<T>> call)
     {
         await using var driver = await DriverProcess.StartAsync(data);
         using var client = new CsiClient(driver.Endpoint);
@@ -102,7 +144,7 @@ public sealed class CrashTests
         return (first, second);
     }
 
-    private static void AssertClean(string data, int images)
+    internal static void AssertClean(string data, int images)
     {
         var layout = new PoolLayout(Path.Combine(data, "pool"));
         using var journal = Loopvol.Journal.Journal.Open(Path.Combine(data, "journal.db"));
@@ -113,7 +155,7 @@ public sealed class CrashTests
         Assert.That(Directory.GetFiles(layout.IncomingDirectory), Is.Empty, "no half-written image may remain");
     }
 
-    private static Task<CreateVolumeResponse> Create(CsiClient client, string name) =>
+    internal static Task<CreateVolumeResponse> Create(CsiClient client, string name) =>
         client.UnaryAsync<CreateVolumeResponse>("Controller", "CreateVolume", new CreateVolumeRequest
         {
             Name = name,
@@ -121,11 +163,11 @@ public sealed class CrashTests
             VolumeCapabilities = { ControllerFixture.Mount() },
         });
 
-    private static Task<CreateSnapshotResponse> Snapshot(CsiClient client, string volume) =>
+    internal static Task<CreateSnapshotResponse> Snapshot(CsiClient client, string volume) =>
         client.UnaryAsync<CreateSnapshotResponse>("Controller", "CreateSnapshot",
             new CreateSnapshotRequest { Name = "snap-1", SourceVolumeId = volume });
 
-    private static Task<DeleteVolumeResponse> Delete(CsiClient client, string volume) =>
+    internal static Task<DeleteVolumeResponse> Delete(CsiClient client, string volume) =>
         client.UnaryAsync<DeleteVolumeResponse>("Controller", "DeleteVolume",
             new DeleteVolumeRequest { VolumeId = volume });
 }

@@ -44,6 +44,11 @@ public sealed class FaultInjectionTests
         async (j, ids) => ids.Failed = (await j.ReserveAsync(ObjectKind.Volume, "pvc-2", JournalFile.Args())).Id,
         (j, ids) => j.MarkFaultyAsync(ids.Failed),
         (j, ids) => j.UpdateSizeAsync(ids.Volume, 2L << 20),
+        async (j, ids) => ids.Empty = (await j.ReserveAsync(ObjectKind.Volume, "pvc-3", JournalFile.Args())).Id,
+        (j, ids) => j.MarkCreatedAsync(ids.Empty, 1 << 20, imageDurable: false),
+        (j, ids) => j.MarkImageDurableAsync(ids.Empty),
+        (j, ids) => j.MarkDeletingAsync(ids.Empty),
+        (j, ids) => j.RemoveDeletedAsync([ids.Empty]),
     ];
 
     private static IEnumerable<TestCaseData> EveryPoint() =>
@@ -54,7 +59,7 @@ public sealed class FaultInjectionTests
         Assert.That(Points.Value.Select(p => p.Split('.')[0]).Distinct(), Is.SupersetOf(new[]
         {
             "reserve", "mark-created", "mark-faulty", "mark-deleting", "remove", "update-size", "add-members",
-            "set-stage", "add-publication", "remove-publication",
+            "set-stage", "add-publication", "remove-publication", "mark-image-durable", "remove-deleted",
         }));
 
     [TestCaseSource(nameof(EveryPoint))]
@@ -83,6 +88,7 @@ public sealed class FaultInjectionTests
         Assert.That(volume.SizeBytes, Is.EqualTo(2L << 20));
         Assert.That(recovered.Find(ObjectKind.Snapshot, "snap-1"), Is.Null);
         Assert.That(recovered.GetNodeVolume(volume.Id.ToString()), Is.Null);
+        Assert.That(recovered.All().Where(r => r.RequestName == "pvc-3"), Is.Empty, "the empty volume's delete finished");
         if (volumeBefore is { } id)
         {
             Assert.That(volume.Id, Is.EqualTo(id), "a retry must find the same volume, never make a second one");
@@ -107,5 +113,7 @@ public sealed class FaultInjectionTests
         public ObjectId Group { get; set; }
 
         public ObjectId Failed { get; set; }
+
+        public ObjectId Empty { get; set; }
     }
 }

@@ -103,6 +103,7 @@ internal sealed class NodeHostWorld : IDisposable
             {
                 Processes.Run("umount", "-l", mount); // Clean up whatever the test left, then fail below.
             }
+            Pool.DrainDeletesAsync().GetAwaiter().GetResult();
             Journal.Dispose();
             _loggers.Dispose();
             var left = HostLeaks.Find().Where(l => l.Contains(_dir.Path, StringComparison.Ordinal)).ToList();

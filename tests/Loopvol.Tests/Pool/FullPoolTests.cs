@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Grpc.Core;
 using Loopvol.Csi.V1;
 using Loopvol.Journal.Maintenance;
+using Loopvol.Journal.Model;
 using Loopvol.NodeHost.Mounts;
 using Loopvol.Pool;
 using Loopvol.Tests.Controller;
@@ -128,11 +130,19 @@ public sealed class FullPoolTests(string fsType)
         }
     }
 
-    /// <summary>Exactly these objects, each a created record with its image, and nothing half made.</summary>
+    /// <summary>
+    /// Exactly these objects, each a created record with its image, and nothing half made. The records of answered
+    /// deletes go just after the answer (the pool's sweeper, docs/durability.md): they are waited for, 10 s at most.
+    /// </summary>
     private static void AssertOnly(string data, string pool, IReadOnlyCollection<string> ids)
     {
         var layout = new PoolLayout(pool);
         using var journal = Loopvol.Journal.Journal.Open(Path.Combine(data, "journal.db"));
+        for (var wait = Stopwatch.StartNew(); journal.All().Any(r => r.State == ReservationState.Deleting) &&
+                                              wait.Elapsed < TimeSpan.FromSeconds(10);)
+        {
+            Thread.Sleep(10);
+        }
         Assert.That(journal.All().Select(r => r.Id.ToString()), Is.EquivalentTo(ids), "one record per object, none faulty");
         Assert.That(new PoolInventory(layout).BackendNames(), Is.EquivalentTo(ids), "one image per object");
         Assert.That(Directory.GetFiles(layout.IncomingDirectory), Is.Empty, "no half-written image");

@@ -49,6 +49,7 @@ public sealed class NoSpaceTests(string fsType)
     public void TearDown()
     {
         _faults.Filler?.Dispose();
+        _pool.DrainDeletesAsync().GetAwaiter().GetResult();
         _pool.Journal.Dispose();
         _journalDirectory.Dispose();
         _fs.Dispose();

@@ -15,7 +15,11 @@ public abstract class PoolOnFileSystem(string fsType) : OnLoopFileSystem(fsType)
     public void OpenPool() => Pool = NewPool(new PoolOptions());
 
     [TearDown]
-    public void ClosePool() => Pool.Journal.Dispose();
+    public void ClosePool()
+    {
+        Pool.DrainDeletesAsync().GetAwaiter().GetResult();
+        Pool.Journal.Dispose();
+    }
 
     protected StoragePool NewPool(PoolOptions options)
     {
@@ -23,6 +27,9 @@ public abstract class PoolOnFileSystem(string fsType) : OnLoopFileSystem(fsType)
         var journal = Loopvol.Journal.Journal.Open(Path.Combine(PoolDirectory + ".journal.db"));
         return new StoragePool(journal, new ImageStore(new PoolLayout(PoolDirectory), options.Faults), options);
     }
+
+    /// <summary>For a test that opens its own pool (and sets <see cref="Pool"/>) in another directory.</summary>
+    protected void SetPoolDirectory(string directory) => PoolDirectory = directory;
 
     protected string ImagePath(object id) => Path.Combine(PoolDirectory, $"{id}.img");
 

@@ -1,16 +1,29 @@
 namespace Loopvol.Tests.Support;
 
 /// <summary>
-/// The syncs the driver must make, as the code stands, in one place: computed from the code, never measured. When the
-/// journal's group commit or issue 13's fsync budget changes what a call syncs, change the numbers here.
+/// The syncs the driver makes for one CreateVolume of an empty volume (no Kubernetes names) followed by its
+/// DeleteVolume, as docs/durability.md sets them, in one place: computed from the code, never measured.
 /// </summary>
 public static class FsyncBudget
 {
     /// <summary>
-    /// Journal commits of one CreateVolume (empty volume, no Kubernetes names) followed by its DeleteVolume:
-    /// CreateVolume reserves the name (<c>Journal.Reserve</c>) and, once the image exists, records it created
-    /// (<c>MarkCreated</c>); DeleteVolume marks the record deleting (<c>MarkDeleting</c>) and, once the image is gone,
-    /// removes it (<c>Remove</c>). Each is a transaction of its own, and each commit syncs the write-ahead log once.
+    /// Synced journal commits of the pair, made alone (nothing else writes meanwhile): MarkCreated before the create
+    /// answers, MarkDeleting before the delete answers. The reservation and the sweeper's removal of the record are
+    /// committed without a sync of their own (each is made durable by the next synced commit, and a crash that loses
+    /// one is recovered at start-up).
     /// </summary>
-    public const int JournalCommitsPerCreateDelete = 4;
+    public const int JournalSyncsPerEmptyCreateDelete = 2;
+
+    /// <summary>Image fsyncs of the pair: an empty image holds no data and is synced only before its first use.</summary>
+    public const int ImageSyncsPerEmptyCreateDelete = 0;
+
+    /// <summary>
+    /// Pool-directory fsyncs of the pair: the delete sweeper's one, after the answer, before the record goes (so a
+    /// scrape right after the delete answered may not count it yet).
+    /// </summary>
+    public const int DirectorySyncsPerEmptyCreateDelete = 1;
+
+    /// <summary>Every sync of the pair.</summary>
+    public const int SyncsPerEmptyCreateDelete =
+        JournalSyncsPerEmptyCreateDelete + ImageSyncsPerEmptyCreateDelete + DirectorySyncsPerEmptyCreateDelete;
 }
