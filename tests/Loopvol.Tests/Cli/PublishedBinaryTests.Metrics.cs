@@ -14,13 +14,9 @@ public sealed partial class PublishedBinaryTests
     {
         using var dir = new TempDirectory();
         var socket = dir.Combine("data", "csi.sock");
-        using var driver = Start(_executable, "--data-dir", dir.Combine("data"), "--nodeid", "aot-node",
-            "--metrics-address", "127.0.0.1:0");
         var output = new StringBuilder();
-        driver.OutputDataReceived += (_, e) => Append(output, e.Data);
-        driver.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        driver.BeginOutputReadLine();
-        driver.BeginErrorReadLine();
+        using var driver = StartCapturing(output, _executable, "--data-dir", dir.Combine("data"), "--nodeid", "aot-node",
+            "--metrics-address", "127.0.0.1:0");
         try
         {
             using (var channel = CsiChannel.Create(GrpcEndpoint.Unix(socket)))

@@ -44,12 +44,8 @@ public sealed partial class PublishedBinaryTests
         Privileged.Require();
         using var dir = new TempDirectory();
         var socket = dir.Combine("data", "csi.sock");
-        using var driver = Start(_executable, "--data-dir", dir.Combine("data"), "--nodeid", "aot-node");
         var output = new StringBuilder();
-        driver.OutputDataReceived += (_, e) => Append(output, e.Data);
-        driver.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        driver.BeginOutputReadLine();
-        driver.BeginErrorReadLine();
+        using var driver = StartCapturing(output, _executable, "--data-dir", dir.Combine("data"), "--nodeid", "aot-node");
         try
         {
             using (var channel = CsiChannel.Create(GrpcEndpoint.Unix(socket)))
@@ -154,6 +150,17 @@ public sealed partial class PublishedBinaryTests
             info.ArgumentList.Add(arg);
         }
         return Process.Start(info)!;
+    }
+
+    /// <summary>Starts the executable with its standard output and error both read into <paramref name="output"/>.</summary>
+    private static Process StartCapturing(StringBuilder output, string file, params string[] args)
+    {
+        var process = Start(file, args);
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
     }
 
     private static void Append(StringBuilder output, string? line)
