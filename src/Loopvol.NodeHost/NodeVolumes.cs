@@ -43,7 +43,8 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
         using var _ = journal.Locks.Acquire(request.Volume.ToString());
         cancellationToken.ThrowIfCancellationRequested();
         var id = request.Volume.ToString();
-        var image = ImageOf(request.Volume);
+        var record = CreatedVolume(request.Volume);
+        var image = layout.ImagePath(record.BackendName);
         var current = journal.GetNodeVolume(id);
         if (current is { StageState: NodeState.Mounted } &&
             (current.StagingPath != request.StagingPath || !Equals(current.StageArguments, request.Arguments)))
@@ -72,11 +73,8 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
         if (device is null)
         {
             // The first time data can reach the image: an empty volume's goes to disk first (docs/durability.md).
-            if (journal.Get(request.Volume) is { } record)
-            {
-                await EmptyImages.EnsureDurableAsync(journal, layout, record, faults, logger ?? NullLogger.Instance)
-                    .ConfigureAwait(false);
-            }
+            await EmptyImages.EnsureDurableAsync(journal, layout, record, faults, logger ?? NullLogger.Instance)
+                .ConfigureAwait(false);
             (device, handle) = await _kernel.LoopAttach.ExecuteAsync(
                 _ => ValueTask.FromResult(LoopDevices.Attach(image, readOnly: false, autoclear: !request.Block, directIo: true, faults)),
                 cancellationToken).ConfigureAwait(false);
@@ -169,9 +167,11 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
         await journal.SetStageAsync(id, NodeState.Init).ConfigureAwait(false);
     }
 
-    public string ImageOf(ObjectId volume) =>
+    public string ImageOf(ObjectId volume) => layout.ImagePath(CreatedVolume(volume).BackendName);
+
+    private Reservation CreatedVolume(ObjectId volume) =>
         journal.Get(volume) is { State: ReservationState.Created } record
-            ? layout.ImagePath(record.BackendName)
+            ? record
             : throw new NotFoundException($"volume_id {volume} does not exist");
 
     /// <summary>Where a block volume's device is exposed inside its staging directory.</summary>
