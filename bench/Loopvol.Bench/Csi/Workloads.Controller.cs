@@ -4,9 +4,23 @@ using Loopvol.Csi.V1;
 
 namespace Loopvol.Bench.Csi;
 
-/// <summary>Controller workloads: create-delete, idempotent-storm, list.</summary>
+/// <summary>Controller workloads: transport, create-delete, idempotent-storm, list.</summary>
 internal static partial class Workloads
 {
+    /// <summary>
+    /// GetPluginInfo, which does no work in any driver: what a call costs in the transport alone (the client, gRPC,
+    /// HTTP/2 and the Unix socket), the floor under every other line. As many calls as create-delete makes.
+    /// </summary>
+    private static async Task TransportAsync(CsiTarget t, CsiBenchOptions o, WorkloadResult result, CancellationToken ct)
+    {
+        foreach (var concurrency in new[] { 1, 16 })
+        {
+            result.Measurements.Add(await TimeAsync(t, $"GetPluginInfo, concurrency {concurrency}", 2 * o.Pairs,
+                concurrency, async _ => await t.Identity.GetPluginInfoAsync(new GetPluginInfoRequest(), CsiTarget.Options(ct)),
+                ct));
+        }
+    }
+
     private static async Task CreateDeleteAsync(CsiTarget t, CsiBenchOptions o, WorkloadResult result, CancellationToken ct)
     {
         foreach (var concurrency in new[] { 1, 16 })

@@ -8,13 +8,14 @@ namespace Loopvol.Bench.Csi;
 internal static partial class Workloads
 {
     public static readonly IReadOnlyList<string> All =
-        ["create-delete", "idempotent-storm", "snapshot-large", "stage-publish", "group-snapshot", "list"];
+        ["transport", "create-delete", "idempotent-storm", "snapshot-large", "stage-publish", "group-snapshot", "list"];
 
     /// <summary>Why <paramref name="workload"/> cannot run on <paramref name="target"/>, or null when it can.</summary>
     public static string? Unsupported(string workload, CsiTarget target)
     {
         string[] needs = workload switch
         {
+            "transport" => [],
             "create-delete" or "idempotent-storm" => ["controller:CreateDeleteVolume"],
             "list" => ["controller:CreateDeleteVolume", "controller:ListVolumes"],
             "snapshot-large" => ["controller:CreateDeleteVolume", "controller:CreateDeleteSnapshot", "node:StageUnstageVolume"],
@@ -29,6 +30,7 @@ internal static partial class Workloads
     public static Task RunAsync(string workload, CsiTarget target, CsiBenchOptions options, WorkloadResult result,
         Cleanup cleanup, CancellationToken ct) => workload switch
     {
+        "transport" => TransportAsync(target, options, result, ct),
         "create-delete" => CreateDeleteAsync(target, options, result, ct),
         "idempotent-storm" => StormAsync(target, options, result, cleanup, ct),
         "list" => ListAsync(target, options, result, cleanup, ct),
