@@ -125,6 +125,7 @@ public sealed partial class Journal : IDisposable
         Volatile.Write(ref _lastWriteTick, Environment.TickCount64);
         Interlocked.Increment(ref _commits);
         Interlocked.Add(ref _writes, batch.Writes);
+        Core.Diagnostics.DriverMeters.Committed(batch.Writes, batch.Took.TotalSeconds);
         if (batch.Synced)
         {
             Interlocked.Increment(ref _syncs);
@@ -140,6 +141,9 @@ public sealed partial class Journal : IDisposable
 
     /// <summary>How many background checkpoints have run.</summary>
     public int Checkpoints => _checkpointer?.Count ?? 0;
+
+    /// <summary>Size of the write-ahead log file now (0 for a read-only journal, which checkpoints nothing).</summary>
+    public long WalBytes => _checkpointer?.WalBytes() ?? 0;
 
     internal void Fault(string point) => _options.Faults.Reached(point);
 

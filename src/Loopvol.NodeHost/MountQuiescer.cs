@@ -1,3 +1,4 @@
+using Loopvol.Core.Diagnostics;
 using Loopvol.Core.Faults;
 using Loopvol.Core.Ids;
 using Loopvol.Journal.Model;
@@ -33,7 +34,7 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
             foreach (var mount in mounts)
             {
                 Freezer.Freeze(mount);
-                hold.Frozen.Add(mount);
+                hold.FrozeOne(mount);
                 faults.Reached("quiesce.frozen");
             }
         }
@@ -70,6 +71,8 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
         private const int Holding = 0, Released = 1, Ended = 2;
         private int _state;
         private int _disposed;
+        private int _measured;
+        private long _frozenAt;
         private Timer? _timer;
 
         public List<string> Frozen { get; } = [];
@@ -77,6 +80,16 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
         public bool Held => Volatile.Read(ref _state) == Holding;
 
         public TimeSpan Limit => limit;
+
+        /// <summary>Notes when the first file system froze, for the freeze-duration metric.</summary>
+        public void FrozeOne(string mount)
+        {
+            if (Frozen.Count == 0)
+            {
+                _frozenAt = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
+            Frozen.Add(mount);
+        }
 
         /// <summary>Starts the limit's clock; a hold that froze nothing has nothing to end.</summary>
         public void StartTimer()
@@ -122,7 +135,11 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
             }
         }
 
-        /// <summary>Thaws them all in reverse order, each even when an earlier one fails; then throws the first failure.</summary>
+        /// <summary>
+        /// Thaws them all in reverse order, each even when an earlier one fails; then throws the first failure. Each
+        /// failure counts in <see cref="DriverMeters.ThawFailed"/>; the first time all thaw, the time they were held
+        /// frozen is recorded.
+        /// </summary>
         private void ThawAll()
         {
             Exception? first = null;
@@ -134,8 +151,13 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
                 }
                 catch (Exception e) when (e is Core.Errors.LoopvolException or IOException)
                 {
+                    DriverMeters.ThawFailed();
                     first ??= e;
                 }
+            }
+            if (first is null && Frozen.Count > 0 && Interlocked.Exchange(ref _measured, 1) == 0)
+            {
+                DriverMeters.Froze(System.Diagnostics.Stopwatch.GetElapsedTime(_frozenAt).TotalSeconds);
             }
             if (first is not null)
             {

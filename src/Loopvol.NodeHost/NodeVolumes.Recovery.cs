@@ -8,7 +8,7 @@ using Loopvol.Pool;
 namespace Loopvol.NodeHost;
 
 /// <summary>One repair or report of the start-up reconciliation.</summary>
-public sealed record NodeRepair(string Subject, string What, bool Repaired);
+public sealed record NodeRepair(string Kind, string Subject, string What, bool Repaired);
 
 /// <summary>At start, before serving: the journal's node records are brought in line with what the kernel shows.</summary>
 public sealed partial class NodeVolumes
@@ -44,7 +44,7 @@ public sealed partial class NodeVolumes
                 foreach (var publication in node.Publications.Where(p => MountTable.At(p.TargetPath, table) is null))
                 {
                     await journal.RemovePublicationAsync(node.VolumeId, publication.TargetPath).ConfigureAwait(false);
-                    repairs.Add(new NodeRepair(node.VolumeId, $"publication at {publication.TargetPath} was gone; dropped", true));
+                    repairs.Add(new NodeRepair("publication_dropped", node.VolumeId, $"publication at {publication.TargetPath} was gone; dropped", true));
                 }
                 continue;
             }
@@ -67,7 +67,7 @@ public sealed partial class NodeVolumes
                     node.StageArguments).ConfigureAwait(false);
             }
             await journal.SetStageAsync(node.VolumeId, NodeState.Init).ConfigureAwait(false);
-            repairs.Add(new NodeRepair(node.VolumeId, $"was {node.State} but nothing is mounted any more; back to Init", true));
+            repairs.Add(new NodeRepair("stage_reset", node.VolumeId, $"was {node.State} but nothing is mounted any more; back to Init", true));
         }
         foreach (var (device, backing) in LoopBackingFiles.Read())
         {
@@ -78,12 +78,12 @@ public sealed partial class NodeVolumes
             }
             if (UsedBy(device, table) is { } mountPoint)
             {
-                repairs.Add(new NodeRepair(device, $"holds {backing} and is mounted at {mountPoint}, which no record explains; left alone", false));
+                repairs.Add(new NodeRepair("loop_device_unexplained", device, $"holds {backing} and is mounted at {mountPoint}, which no record explains; left alone", false));
             }
             else
             {
                 LoopDevices.Detach(device);
-                repairs.Add(new NodeRepair(device, $"held {backing} with nothing mounted and no record; detached", true));
+                repairs.Add(new NodeRepair("loop_device_detached", device, $"held {backing} with nothing mounted and no record; detached", true));
             }
         }
         return repairs;

@@ -1,3 +1,4 @@
+using Loopvol.Core.Diagnostics;
 using Loopvol.Core.Ids;
 using Loopvol.Journal.Maintenance;
 using Loopvol.Journal.Model;
@@ -20,11 +21,14 @@ public static partial class PoolReconciler
     {
         ArgumentNullException.ThrowIfNull(journal);
         ArgumentNullException.ThrowIfNull(images);
-        var repaired = await FinishDeletesAsync(journal, images, logger).ConfigureAwait(false) +
-                       RestoreEmptyImages(journal, images, logger);
+        var finished = await FinishDeletesAsync(journal, images, logger).ConfigureAwait(false);
+        var restored = RestoreEmptyImages(journal, images, logger);
+        DriverMeters.Repaired("delete_finished", finished);
+        DriverMeters.Repaired("empty_image_restored", restored);
+        var repaired = finished + restored;
         var inventory = new PoolInventory(images.Layout);
         var findings = JournalAudit.Check(journal, inventory, DateTimeOffset.UtcNow, TimeSpan.Zero);
-        var repairs = findings.Where(f => f.Repairable && f.Kind != FindingKind.OrphanBackend).ToList();
+        var repairs = findings.Where(f => !LeftForOperator(f)).ToList();
         var faulty = repairs.Where(f => f.Kind == FindingKind.FaultyRecord).Select(f => IdOf(f.Subject)).ToList();
         faulty.ForEach(id => inventory.Delete(id.ToString()));
         if (faulty.Count > 0)
@@ -35,13 +39,24 @@ public static partial class PoolReconciler
         {
             await journal.RemoveAsync(IdOf(finding.Subject)).ConfigureAwait(false);
             Repaired(logger, finding.Kind, finding.Subject, finding.Detail);
+            DriverMeters.Repaired(DriverMeters.LabelOf(finding.Kind.ToString()));
         }
-        foreach (var finding in findings.Where(f => !f.Repairable || f.Kind == FindingKind.OrphanBackend))
+        foreach (var finding in findings.Where(LeftForOperator))
         {
             NeedsOperator(logger, finding.Kind, finding.Subject, finding.Detail);
         }
-        Reconciled(logger, repaired + repairs.Count, findings.Count(f => !f.Repairable || f.Kind == FindingKind.OrphanBackend));
+        Reconciled(logger, repaired + repairs.Count, findings.Count(LeftForOperator));
         return findings;
+    }
+
+    /// <summary>
+    /// What start-up leaves for an operator: what it must not repair alone, and images no record names (one may
+    /// belong to a journal restored from an older backup; <c>journal gc</c> removes them when asked).
+    /// </summary>
+    public static bool LeftForOperator(Finding finding)
+    {
+        ArgumentNullException.ThrowIfNull(finding);
+        return !finding.Repairable || finding.Kind == FindingKind.OrphanBackend;
     }
 
     /// <summary>

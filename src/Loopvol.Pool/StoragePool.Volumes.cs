@@ -130,7 +130,8 @@ public sealed partial class StoragePool
             throw new OutOfRangeException($"no size of whole {PoolOptions.BlockSize}-byte blocks lies in the capacity " +
                                           $"range [{requiredBytes}, {limitBytes}]");
         }
-        Hold(size - current, $"grow {id} by");
+        var admission = (false, id.Uuid.ToString("D"));
+        Hold(admission, size, size - current, $"grow {id} by");
         try
         {
             await Blocking.RunAsync(() => images.Grow(record.BackendName, size), cancellationToken).ConfigureAwait(false);
@@ -139,7 +140,7 @@ public sealed partial class StoragePool
         }
         finally
         {
-            Release(size - current);
+            Release(admission);
         }
         return size;
     }

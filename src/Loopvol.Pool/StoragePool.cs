@@ -18,8 +18,12 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
 
     private readonly Lock _admission = new();
 
-    /// <summary>Bytes admitted whose reservations are not committed yet, so not in the journal's provisioned total.</summary>
-    private long _admitting;
+    /// <summary>
+    /// Volumes being admitted (a new name, or an ID growing) and what each will provision in all. While here, each is
+    /// counted from this alone and left out of the journal's total, so a write committing meanwhile is never counted
+    /// twice (which refused creates spuriously near a full pool) nor missed.
+    /// </summary>
+    private readonly Dictionary<(bool IsName, string Key), long> _admitting = [];
 
     public ImageStore Images => images;
 
@@ -32,13 +36,14 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
     /// more than the file system's free space (less the reserve) allows at that ratio. The ratio is applied in
     /// floating point, which cannot overflow, and the answer never lets the provisioned total pass a long.
     /// </summary>
-    public long AvailableBytes()
+    public long AvailableBytes() => AvailableBytes(journal.ProvisionedBytes());
+
+    private long AvailableBytes(long provisioned)
     {
         var fs = FileSystemStats.Of(images.Layout.Directory);
         var reserve = Math.Max(0, options.ReserveBytes);
         var limit = options.OvercommitRatio * Math.Max(0, fs.TotalBytes - reserve);
         var free = options.OvercommitRatio * Math.Max(0, fs.AvailableBytes - reserve);
-        var provisioned = journal.ProvisionedBytes();
         var left = Math.Min(ToBytes(Math.Min(limit - provisioned, free)), long.MaxValue - provisioned);
         return RoundDown(left);
     }
@@ -103,50 +108,65 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
         long sizeBytes, string? copyOf, Loopvol.Journal.Durability durability = Loopvol.Journal.Durability.Durable)
     {
         CheckRoom(kind == Core.Ids.ObjectKind.Snapshot ? "a snapshot" : "a volume", copyOf is null ? [] : [copyOf]);
-        var counted = kind == Core.Ids.ObjectKind.Volume ? sizeBytes : 0;
-        Hold(counted, "hold");
+        if (kind != Core.Ids.ObjectKind.Volume)
+        {
+            return await journal.ReserveAsync(kind, name, arguments, durability).ConfigureAwait(false);
+        }
+        var admission = (true, name);
+        Hold(admission, sizeBytes, sizeBytes, "hold");
         try
         {
             return await journal.ReserveAsync(kind, name, arguments, durability).ConfigureAwait(false);
         }
         finally
         {
-            Release(counted);
+            Release(admission);
         }
     }
 
     /// <summary>
-    /// Counts <paramref name="bytes"/> against what is available until <see cref="Release"/>: concurrent admissions
+    /// Counts a volume being admitted against what is available until <see cref="Release"/>: concurrent admissions
     /// see each other while their journal writes are still queued. More than is available is
     /// <see cref="ResourceExhaustedException"/>.
     /// </summary>
-    private void Hold(long bytes, string what)
+    /// <param name="admission">The volume: its request name (a create) or its ID (a growth).</param>
+    /// <param name="totalBytes">What it will provision in all once its write commits.</param>
+    /// <param name="addedBytes">What that adds to what it provisions now.</param>
+    /// <param name="what">For the error: what the pool cannot do.</param>
+    private void Hold((bool IsName, string Key) admission, long totalBytes, long addedBytes, string what)
     {
-        if (bytes == 0)
-        {
-            return;
-        }
         lock (_admission)
         {
-            var available = AvailableBytes() - _admitting;
-            if (bytes > available)
+            var names = _admitting.Keys.Where(k => k.IsName).Select(k => k.Key).ToList();
+            var ids = _admitting.Keys.Where(k => !k.IsName).Select(k => k.Key).ToList();
+            var available = AvailableBytes(journal.ProvisionedBytes(names, ids) + _admitting.Values.Sum());
+            if (addedBytes > available)
             {
                 throw new ResourceExhaustedException(
-                    $"the pool cannot {what} {bytes} more bytes: {Math.Max(0, available)} bytes are available " +
+                    $"the pool cannot {what} {addedBytes} more bytes: {Math.Max(0, available)} bytes are available " +
                     $"(over-commit ratio {options.OvercommitRatio}, reserve {options.ReserveBytes} bytes)");
             }
-            _admitting += bytes;
+            _admitting.Add(admission, totalBytes);
         }
     }
 
-    private void Release(long bytes)
+    /// <summary>For tests: how many volumes are being admitted now.</summary>
+    internal int Admitting
     {
-        if (bytes != 0)
+        get
         {
             lock (_admission)
             {
-                _admitting -= bytes;
+                return _admitting.Count;
             }
+        }
+    }
+
+    private void Release((bool IsName, string Key) admission)
+    {
+        lock (_admission)
+        {
+            _admitting.Remove(admission);
         }
     }
 

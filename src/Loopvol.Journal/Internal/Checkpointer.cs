@@ -60,7 +60,8 @@ internal sealed class Checkpointer : IDisposable
         }
     }
 
-    private long WalBytes()
+    /// <summary>Size of the write-ahead log file now: 0 when there is none.</summary>
+    public long WalBytes()
     {
         try
         {
@@ -82,7 +83,9 @@ internal sealed class Checkpointer : IDisposable
             }
             try
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 new Db(_connection, null).Execute($"PRAGMA wal_checkpoint({mode})");
+                Core.Diagnostics.DriverMeters.Checkpointed(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 Count++;
             }
             catch (SqliteException e)

@@ -108,6 +108,7 @@ internal sealed class GroupCommit : IDisposable
     private void Commit(List<PendingWrite> batch)
     {
         var durable = batch.Exists(w => w.Durability == Durability.Durable);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             SetSynchronous(durable);
@@ -146,7 +147,7 @@ internal sealed class GroupCommit : IDisposable
             done.ForEach(w => w.Fail(e));
             return;
         }
-        _committed(new BatchCommitted(done.Count, durable));
+        _committed(new BatchCommitted(done.Count, durable, System.Diagnostics.Stopwatch.GetElapsedTime(started)));
         foreach (var write in done)
         {
             try
@@ -253,5 +254,5 @@ internal sealed class GroupCommit : IDisposable
     }
 }
 
-/// <summary>One committed transaction: how many writes it held, and whether it synced the log.</summary>
-internal readonly record struct BatchCommitted(int Writes, bool Synced);
+/// <summary>One committed transaction: how many writes it held, whether it synced the log, and how long it took.</summary>
+internal readonly record struct BatchCommitted(int Writes, bool Synced, TimeSpan Took);

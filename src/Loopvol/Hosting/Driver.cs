@@ -1,4 +1,5 @@
 using Loopvol.Core.Concurrency;
+using Loopvol.Core.Diagnostics;
 using Loopvol.Core.Health;
 using Loopvol.Core.Host;
 using Loopvol.Csi;
@@ -42,6 +43,15 @@ public sealed partial class Driver : IAsyncDisposable
     public Journal.Journal Journal { get; }
 
     public CsiServer Server { get; }
+
+    /// <summary>
+    /// What start-up reconciliation found and left for an operator, one entry a finding, by kind (the labels of
+    /// <c>loopvol_reconcile_findings</c>).
+    /// </summary>
+    public IReadOnlyList<string> LeftForOperator { get; private init; } = [];
+
+    /// <summary>This driver's gauges for a metrics listener (<see cref="MetricsServer"/>); dispose them with it.</summary>
+    public DriverGauges CreateGauges() => new(Pool, Journal, LeftForOperator);
 
     /// <summary>
     /// Creates the data directory, locks it and the pool, opens the journal (refusing a missing or empty one over a
@@ -95,7 +105,7 @@ public sealed partial class Driver : IAsyncDisposable
                 loggerFactory.CreateLogger("Loopvol.Groups"));
             quiescer.ThawAll();
             PoolLog.GroupsDiscarded(poolLogger, await pool.DiscardPartialGroupsAsync().ConfigureAwait(false));
-            await PoolReconciler.ReconcileAsync(journal, images, poolLogger).ConfigureAwait(false);
+            var findings = await PoolReconciler.ReconcileAsync(journal, images, poolLogger).ConfigureAwait(false);
             if (pool.RecordMissingImageRecords() is > 0 and var recorded)
             {
                 PoolLog.ImageRecordsWritten(poolLogger, recorded);
@@ -113,7 +123,16 @@ public sealed partial class Driver : IAsyncDisposable
             foreach (var repair in repairs)
             {
                 NodeLog.Repaired(nodeLogger, repair.Repaired ? "repaired" : "left alone", repair.Subject, repair.What);
+                if (repair.Repaired)
+                {
+                    DriverMeters.Repaired(repair.Kind);
+                }
             }
+            IReadOnlyList<string> left =
+            [
+                .. findings.Where(PoolReconciler.LeftForOperator).Select(f => DriverMeters.LabelOf(f.Kind.ToString())),
+                .. repairs.Where(r => !r.Repaired).Select(r => r.Kind),
+            ];
             NodeLog.Reconciled(nodeLogger, journal.NodeVolumes().Count, repairs.Count(r => r.Repaired),
                 repairs.Count(r => !r.Repaired));
             var node = new NodeService(nodeVolumes, new NodeOptions(settings.NodeId, settings.MaxVolumesPerNode));
@@ -132,7 +151,7 @@ public sealed partial class Driver : IAsyncDisposable
             };
             var server = CsiServer.Create(settings.Endpoint, services, options, calls, loggerFactory);
             return new Driver(settings, dataLock, poolLock, reserve, journal, pool, server, calls,
-                loggerFactory.CreateLogger("Loopvol.Driver"));
+                loggerFactory.CreateLogger("Loopvol.Driver")) { LeftForOperator = left };
         }
         catch
         {

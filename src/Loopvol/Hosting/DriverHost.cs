@@ -29,7 +29,7 @@ public static partial class DriverHost
         }
         await using (driver.ConfigureAwait(false))
         {
-            var metrics = settings.MetricsAddress is { } address ? MetricsServer.Create(address, loggerFactory) : null;
+            var metrics = settings.MetricsAddress is { } address ? MetricsServer.Create(address, loggerFactory, driver.CreateGauges()) : null;
             try
             {
                 try

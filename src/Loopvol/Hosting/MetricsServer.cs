@@ -26,11 +26,13 @@ public sealed partial class MetricsServer : IAsyncDisposable
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(2);
     private readonly WebApplication _app;
     private readonly ILogger _logger;
+    private readonly IDisposable? _gauges;
     private int _stopped;
 
-    private MetricsServer(WebApplication app, MetricsAddress address, ILogger logger)
+    private MetricsServer(WebApplication app, MetricsAddress address, ILogger logger, IDisposable? gauges)
     {
         _app = app;
+        _gauges = gauges;
         Address = address;
         _logger = logger;
     }
@@ -41,8 +43,11 @@ public sealed partial class MetricsServer : IAsyncDisposable
     /// <summary>The scrape URL, e.g. <c>http://127.0.0.1:9808/metrics</c>; 0.0.0.0 or [::] when bound to every interface.</summary>
     public Uri Url { get; private set; } = new("http://localhost" + Path);
 
-    /// <summary>Builds the server without listening yet.</summary>
-    public static MetricsServer Create(MetricsAddress address, ILoggerFactory loggerFactory)
+    /// <summary>
+    /// Builds the server without listening yet. <paramref name="gauges"/>, a driver's (<see cref="Driver.CreateGauges"/>),
+    /// are served with the process-wide instruments and disposed with the server.
+    /// </summary>
+    public static MetricsServer Create(MetricsAddress address, ILoggerFactory loggerFactory, DriverGauges? gauges = null)
     {
         ArgumentNullException.ThrowIfNull(address);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -80,7 +85,7 @@ public sealed partial class MetricsServer : IAsyncDisposable
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return context.Response.WriteAsync($"loopvol serves only {Path} here\n", context.RequestAborted);
         });
-        return new MetricsServer(app, address, loggerFactory.CreateLogger("Loopvol.Metrics"));
+        return new MetricsServer(app, address, loggerFactory.CreateLogger("Loopvol.Metrics"), gauges);
     }
 
     /// <summary>Binds and serves; a port in use is an <see cref="IOException"/>.</summary>
@@ -110,6 +115,7 @@ public sealed partial class MetricsServer : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        _gauges?.Dispose();
     }
 
     [LoggerMessage(20, LogLevel.Information, "serving Prometheus metrics on {Url}")]

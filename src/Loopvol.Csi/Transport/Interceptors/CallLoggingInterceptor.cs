@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using Loopvol.Core.Diagnostics;
 using Loopvol.Csi.Logging;
 using Microsoft.Extensions.Logging;
 
@@ -9,7 +10,8 @@ namespace Loopvol.Csi.Transport.Interceptors;
 
 /// <summary>
 /// The outermost interceptor: logs every call's method, status and time, and at Debug its request and response with
-/// every secret field withheld. Probes, called every few seconds, are logged at Trace.
+/// every secret field withheld. Probes, called every few seconds, are logged at Trace. Every call, probes included,
+/// is also counted in <see cref="DriverMeters"/> (calls in flight, and the duration by method and status code).
 /// </summary>
 public sealed class CallLoggingInterceptor(ILoggerFactory loggers, CsiServerOptions options) : Interceptor
 {
@@ -23,6 +25,7 @@ public sealed class CallLoggingInterceptor(ILoggerFactory loggers, CsiServerOpti
         var started = Stopwatch.GetTimestamp();
         var method = context.Method;
         var quiet = options.QuietMethods.Contains(method);
+        DriverMeters.CallStarted();
         if (!quiet && _logger.IsEnabled(LogLevel.Debug) && request is IMessage message)
         {
             TransportLog.Request(_logger, method, Formatter.Format(message));
@@ -42,11 +45,22 @@ public sealed class CallLoggingInterceptor(ILoggerFactory loggers, CsiServerOpti
             Finished(method, quiet, e.StatusCode, e.Status.Detail, started);
             throw;
         }
+        catch (Exception e)
+        {
+            // Grpc.AspNetCore answers UNKNOWN for what escapes the error mapping (nothing should).
+            Finished(method, quiet, StatusCode.Unknown, e.Message, started);
+            throw;
+        }
     }
+
+    /// <summary>A status code as the CSI sidecars' metrics spell it (Go's names: <c>Canceled</c>, not <c>Cancelled</c>).</summary>
+    internal static string CodeName(StatusCode code) => code == StatusCode.Cancelled ? "Canceled" : code.ToString();
 
     private void Finished(string method, bool quiet, StatusCode code, string detail, long started)
     {
-        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var took = Stopwatch.GetElapsedTime(started);
+        DriverMeters.CallFinished(method, CodeName(code), took.TotalSeconds);
+        var elapsed = took.TotalMilliseconds;
         var text = detail.Length == 0 ? "" : ": " + detail;
         if (quiet)
         {
