@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using Loopvol.Core.Ids;
 using Loopvol.Csi.Transport;
+using Loopvol.Journal.Maintenance;
 using Loopvol.Csi.V1;
 using Loopvol.Tests.Controller;
 using Loopvol.Tests.Support;
@@ -89,6 +91,47 @@ public sealed class MetricsEndpointTests
         Assert.That(text, Does.Contain("cannot start").And.Contain(port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         Assert.That(File.Exists(dir.Combine("data", "csi.sock")), Is.False, "it never served CSI");
     }
+
+    [Test]
+    public async Task StartUp_RepairsAndFindingsLeft_AreCountedByKind()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.Combine("data");
+        string lost;
+        await using (var driver = await DriverProcess.StartAsync(data))
+        {
+            using var client = new CsiClient(driver.Endpoint);
+            lost = await CreateAsync(client);
+            await CreateAsync(client);
+        }
+        // An empty volume whose image a crash lost before it was ever made durable, and an image no record names.
+        File.Delete(Path.Combine(data, "pool", lost + ".img"));
+        var orphan = ObjectId.New(ObjectKind.Volume);
+        await File.WriteAllBytesAsync(Path.Combine(data, "pool", orphan + ".img"), new byte[4096]);
+
+        await using var restarted = await DriverProcess.StartAsync(data, "--metrics-address", "127.0.0.1:0");
+        var scrape = new Exposition(await Scrapes.GetAsync(Scrapes.UrlIn(restarted.Output)));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(scrape.Sum("loopvol_reconcile_repairs_total", "kind=empty_image_restored"), Is.EqualTo(1));
+            Assert.That(scrape.Sum("loopvol_reconcile_repairs_total"), Is.EqualTo(1), "nothing else was repaired");
+            Assert.That(scrape.Sum("loopvol_reconcile_findings", "kind=orphan_backend"), Is.EqualTo(1));
+            Assert.That(scrape.Sum("loopvol_reconcile_findings"), Is.EqualTo(1), "nothing else is left for an operator");
+            Assert.That(scrape.Samples.Count(s => s.Name == "loopvol_reconcile_findings"),
+                Is.EqualTo(Enum.GetValues<FindingKind>().Length + 1), "every kind is a series, at 0 too");
+        });
+        Assert.That(File.Exists(Path.Combine(data, "pool", lost + ".img")), Is.True, "the lost empty image was made again");
+        Assert.That(File.Exists(Path.Combine(data, "pool", orphan + ".img")), Is.True, "the orphan is left alone");
+    }
+
+    private static async Task<string> CreateAsync(CsiClient client) =>
+        (await client.UnaryAsync<CreateVolumeResponse>("Controller", "CreateVolume", new CreateVolumeRequest
+        {
+            Name = $"pvc-{Guid.NewGuid():N}",
+            CapacityRange = new CapacityRange { RequiredBytes = 16 << 20 },
+            VolumeCapabilities = { ControllerFixture.Mount() },
+        })).Volume.VolumeId;
 
     /// <summary>An empty 16 MiB volume created and deleted, one call after the other.</summary>
     internal static async Task CreateAndDeleteAsync(GrpcEndpoint endpoint)
