@@ -14,10 +14,15 @@ public sealed partial class DeploymentTests
         yield return new TestCaseData("kustomize", null).SetName("Kustomization_KeepsTheInvariants");
         yield return new TestCaseData("helm", null).SetName("ChartDefaults_KeepTheInvariants");
         yield return new TestCaseData("helm", "custom-values.yaml").SetName("ChartCustomValues_KeepTheInvariants");
+        yield return new TestCaseData("helm", ServiceMonitorValues).SetName("ChartServiceMonitor_KeepsTheInvariants");
+        yield return new TestCaseData("helm", PodMonitorValues).SetName("ChartPodMonitor_KeepsTheInvariants");
     }
 
     [TestCase(null)]
     [TestCase("custom-values.yaml")]
+    [TestCase(ServiceMonitorValues)]
+    [TestCase(PodMonitorValues)]
+    [TestCase("metrics-off-values.yaml")]
     public async Task HelmLint_Passes(string? values)
     {
         var output = await Processes.RunAsync(Rendered.Helm, [
@@ -116,6 +121,9 @@ public sealed partial class DeploymentTests
         // The chart takes its namespace from the release (helm install --namespace loopvol --create-namespace).
         Assert.That(Keys(helm), Is.EquivalentTo(Keys(kustomize).Where(k => !k.StartsWith("Namespace/", StringComparison.Ordinal))));
         Assert.That(helm.Containers.Select(Describe), Is.EqualTo(kustomize.Containers.Select(Describe)));
+        Assert.That(helm.Containers.Select(c => string.Join(',', Rendered.Ports(c))),
+            Is.EqualTo(kustomize.Containers.Select(c => string.Join(',', Rendered.Ports(c)))));
+        Assert.That(helm.PodAnnotations, Is.EquivalentTo(kustomize.PodAnnotations));
         Assert.That(Normalize(helm.One("ClusterRole")), Is.EqualTo(Normalize(kustomize.One("ClusterRole"))));
         Assert.That(Normalize(helm.One("Role")), Is.EqualTo(Normalize(kustomize.One("Role"))));
     }

@@ -33,6 +33,29 @@ public sealed class Rendered(IReadOnlyList<JsonElement> objects)
     public IEnumerable<JsonElement> Containers => One("DaemonSet").GetProperty("spec").GetProperty("template")
         .GetProperty("spec").GetProperty("containers").EnumerateArray();
 
+    /// <summary>The DaemonSet's pod template: its metadata and spec.</summary>
+    public JsonElement PodTemplate => One("DaemonSet").GetProperty("spec").GetProperty("template");
+
+    public IReadOnlyDictionary<string, string> PodLabels => Map(PodTemplate.GetProperty("metadata"), "labels");
+
+    public IReadOnlyDictionary<string, string> PodAnnotations => Map(PodTemplate.GetProperty("metadata"), "annotations");
+
+    /// <summary>A string map of an object (labels, annotations, a selector); empty when it is absent.</summary>
+    public static IReadOnlyDictionary<string, string> Map(JsonElement parent, string property) =>
+        parent.TryGetProperty(property, out var map)
+            ? map.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal)
+            : new Dictionary<string, string>();
+
+    /// <summary>The number of the container's port of this name; null when it has none.</summary>
+    public static int? Port(JsonElement container, string name) => Ports(container)
+        .Where(p => p.Name == name).Select(p => (int?)p.Number).SingleOrDefault();
+
+    public static IEnumerable<(string? Name, int Number)> Ports(JsonElement container) =>
+        container.TryGetProperty("ports", out var ports)
+            ? ports.EnumerateArray().Select(p => (p.TryGetProperty("name", out var n) ? n.GetString() : null,
+                p.GetProperty("containerPort").GetInt32()))
+            : [];
+
     public static IReadOnlyList<string> Args(JsonElement container) =>
         container.TryGetProperty("args", out var args) ? args.EnumerateArray().Select(a => a.GetString()!).ToList() : [];
 
