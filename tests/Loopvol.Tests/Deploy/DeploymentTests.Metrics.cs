@@ -30,9 +30,9 @@ public sealed partial class DeploymentTests
 
         Assert.Multiple(() =>
         {
-            // 0.0.0.0 is the pod's own address only because the pod has its own network namespace.
+            // Every address is the pod's own only because the pod has its own network namespace.
             Assert.That(pod.TryGetProperty("hostNetwork", out var host) && host.GetBoolean(), Is.False);
-            Assert.That(Rendered.Arg(driver, "--metrics-address"), Is.EqualTo($"0.0.0.0:{port}"));
+            Assert.That(Rendered.Arg(driver, "--metrics-address"), Is.EqualTo($":{port}"));
             Assert.That(Rendered.Port(driver, "metrics"), Is.EqualTo(port));
             Assert.That(r.Containers.SelectMany(Rendered.Ports).Count(p => p.Number == port), Is.EqualTo(1),
                 "no other port of the pod takes the metrics port");
