@@ -184,11 +184,20 @@ public sealed partial class Journal : IDisposable
         }
     }
 
+    /// <summary>
+    /// Brings the schema to <see cref="Migrations.CurrentVersion"/>. A journal already there takes no write lock: an
+    /// operator command opening it beside a busy driver would otherwise wait for the driver's writer, and could give
+    /// up while commits follow one another.
+    /// </summary>
     private static void Migrate(SqliteConnection connection)
     {
+        if (UserVersion(new Db(connection, null)) == Migrations.CurrentVersion)
+        {
+            return;
+        }
         using var transaction = connection.BeginTransaction(deferred: false);
         var db = new Db(connection, transaction);
-        var version = Convert.ToInt32(db.Scalar("PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
+        var version = UserVersion(db);
         for (var next = version + 1; next <= Migrations.CurrentVersion; next++)
         {
             Migrations.Steps[next - 1].Apply(db);
@@ -196,6 +205,9 @@ public sealed partial class Journal : IDisposable
         }
         transaction.Commit();
     }
+
+    private static int UserVersion(Db db) =>
+        Convert.ToInt32(db.Scalar("PRAGMA user_version"), System.Globalization.CultureInfo.InvariantCulture);
 
     private static string ConnectionString(string path, SqliteOpenMode mode, JournalOptions options) =>
         new SqliteConnectionStringBuilder
