@@ -26,7 +26,8 @@ internal static class StatusCommand
         var command = new Command("status",
             "Show this node at a glance: the pool's file system and how full it is, provisioned bytes, journal " +
             "records by kind and state, staged volumes and their publications, and what needs an operator. Exit " +
-            "code 0 when nothing needs an operator; 1 when something does, or when there is no journal or pool to read")
+            "code 0 when nothing needs an operator; 1 when something does, or when there is no journal or pool to " +
+            "read; 2 for a usage error")
         {
             json,
         };
