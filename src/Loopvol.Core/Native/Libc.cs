@@ -95,6 +95,10 @@ public static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "statvfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Statvfs(string path, ulong* buffer);
 
+    /// <summary>statfs(2): unlike statvfs, it says which file system (<c>f_type</c>, the first field).</summary>
+    [LibraryImport("libc", EntryPoint = "statfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Statfs(string path, long* buffer);
+
     // Extended attributes.
 
     [LibraryImport("libc", EntryPoint = "fsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -15,6 +15,9 @@ internal static class JournalCommand
 {
     public const string JournalFile = "journal.db";
 
+    /// <summary>Seconds a reservation may wait for its image before the check counts it as stale.</summary>
+    public const int DefaultGraceSeconds = 600;
+
     public static Command Create(Option<string> dataDir, Option<string> poolDir, TextWriter output)
     {
         var journal = new Command("journal", "Inspect, check, repair and back up the journal");
@@ -137,7 +140,7 @@ internal static class JournalCommand
     }
 
     private static Option<int> GraceOption() => Flags.Integer("--grace",
-        "Seconds a reservation may wait for its image before it counts as stale", 600, 0, int.MaxValue,
+        "Seconds a reservation may wait for its image before it counts as stale", DefaultGraceSeconds, 0, int.MaxValue,
         "must be 0 or more seconds");
 
     private static PoolInventory Inventory(ParseResult r, Option<string> dataDir, Option<string> poolDir) =>
@@ -167,9 +170,10 @@ internal static class JournalCommand
 
     /// <summary>
     /// Opens the journal of the data directory (never creating one, and refusing a missing or empty one while the
-    /// pool holds images, as the driver does) and runs <paramref name="body"/>.
+    /// pool holds images, as the driver does) and runs <paramref name="body"/>; why it cannot goes to
+    /// <paramref name="output"/>, with exit code 1.
     /// </summary>
-    private static int WithJournal(ParseResult r, Option<string> dataDir, Option<string> poolDir, TextWriter output,
+    internal static int WithJournal(ParseResult r, Option<string> dataDir, Option<string> poolDir, TextWriter output,
         Func<Journal.Journal, int> body)
     {
         var path = Path.Combine(r.GetValue(dataDir)!, JournalFile);

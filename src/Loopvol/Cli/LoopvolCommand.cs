@@ -99,6 +99,7 @@ public static class LoopvolCommand
             maxMessage, shutdown, reflection, metrics,
         };
         root.Subcommands.Add(JournalCommand.Create(dataDir, poolDir, output ?? Console.Out));
+        root.Subcommands.Add(StatusCommand.Create(dataDir, poolDir, output ?? Console.Out));
         root.SetAction((result, cancellationToken) =>
         {
             var data = Path.GetFullPath(result.GetValue(dataDir)!);

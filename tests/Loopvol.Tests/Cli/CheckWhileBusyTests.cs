@@ -8,7 +8,10 @@ using Loopvol.Tests.Support;
 
 namespace Loopvol.Tests.Cli;
 
-/// <summary><c>journal check</c> run again and again while the driver creates and deletes: it must never report a false finding.</summary>
+/// <summary>
+/// <c>journal check</c> and <c>status</c> run again and again while the driver creates and deletes: they must never
+/// report a false finding.
+/// </summary>
 public sealed class CheckWhileBusyTests
 {
     /// <summary>
@@ -33,6 +36,17 @@ public sealed class CheckWhileBusyTests
             using var output = new StringWriter();
             var exit = await LoopvolCommand.RunAsync(["journal", "check", "--data-dir", driver.Settings.DataDirectory], output, output);
             return exit == 0 ? null : output.ToString();
+        });
+
+    /// <summary><c>loopvol status</c> reads the same journal and pool, and runs the same check: nothing false either.</summary>
+    [Test]
+    public async Task Status_RepeatedWhileVolumesAndSnapshotsComeAndGo_FindsNothing() =>
+        await WhileBusyAsync(async driver =>
+        {
+            using var output = new StringWriter();
+            var exit = await LoopvolCommand.RunAsync(["status", "--json", "--data-dir", driver.Settings.DataDirectory], output, output);
+            using var json = System.Text.Json.JsonDocument.Parse(output.ToString());
+            return exit == 0 && json.RootElement.GetProperty("needs_operator").GetArrayLength() == 0 ? null : output.ToString();
         });
 
     /// <summary>Runs <paramref name="check"/> (null: nothing found) again and again while three workers create and delete.</summary>

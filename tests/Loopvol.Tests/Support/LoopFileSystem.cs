@@ -2,7 +2,7 @@ namespace Loopvol.Tests.Support;
 
 /// <summary>
 /// A real file system on a real loop device, mounted under a temp directory: XFS with reflink=1 (copies share
-/// extents) or ext4 (copies fall back to sparse copies). Test fixtures may use the command-line tools; the
+/// extents; <c>reflink: false</c> makes it without) or ext4 (copies fall back to sparse copies). Test fixtures may use the command-line tools; the
 /// driver itself does not. Dispose unmounts and detaches it.
 /// </summary>
 public sealed class LoopFileSystem : IDisposable
@@ -22,7 +22,7 @@ public sealed class LoopFileSystem : IDisposable
 
     public string MountPoint { get; }
 
-    public static async Task<LoopFileSystem> CreateAsync(string type, long sizeBytes = 2L << 30)
+    public static async Task<LoopFileSystem> CreateAsync(string type, long sizeBytes = 2L << 30, bool reflink = true)
     {
         Privileged.Require();
         var image = Path.Combine(Path.GetTempPath(), $"loopvol-fs-{Guid.NewGuid():N}.img");
@@ -43,7 +43,7 @@ public sealed class LoopFileSystem : IDisposable
         try
         {
             await Processes.RunAsync(type == "xfs" ? "mkfs.xfs" : "mkfs.ext4",
-                type == "xfs" ? ["-q", "-f", "-m", "reflink=1", device] : ["-q", "-F", device]);
+                type == "xfs" ? ["-q", "-f", "-m", reflink ? "reflink=1" : "reflink=0", device] : ["-q", "-F", device]);
             await Processes.RunAsync("mount", [device, fs.MountPoint]);
         }
         catch
