@@ -41,7 +41,7 @@ public sealed partial class ControllerService
             return await base.ControllerUnpublishVolume(request, context);
         }
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
-        if (Require.Lookup(text, ObjectKind.Volume) is { } id)
+        if (Require.Lookup(text, ObjectKind.Volume, options.NodeId) is { } id)
         {
             await pool.UnpublishVolumeAsync(id, request.NodeId);
         }

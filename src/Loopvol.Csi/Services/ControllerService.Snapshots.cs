@@ -16,7 +16,7 @@ public sealed partial class ControllerService
         var name = Require.NotEmpty(request.Name, "name");
         var sourceText = Require.NotEmpty(request.SourceVolumeId, "source_volume_id");
         var (_, names) = KubernetesParameters.Split(request.Parameters, KubernetesParameters.Snapshot, [], "CreateSnapshot");
-        var source = Require.Lookup(sourceText, ObjectKind.Volume)
+        var source = Require.Lookup(sourceText, ObjectKind.Volume, options.NodeId)
                      ?? throw new NotFoundException($"source_volume_id {sourceText} does not exist");
         var snapshot = await pool.CreateSnapshotAsync(name, source, context.CancellationToken);
         await pool.RecordKubernetesNamesAsync(snapshot.Id, names);
@@ -26,7 +26,7 @@ public sealed partial class ControllerService
     public override async Task<DeleteSnapshotResponse> DeleteSnapshot(DeleteSnapshotRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.SnapshotId, "snapshot_id");
-        if (Require.Lookup(text, ObjectKind.Snapshot) is { } id)
+        if (Require.Lookup(text, ObjectKind.Snapshot, options.NodeId) is { } id)
         {
             await pool.DeleteSnapshotAsync(id, context.CancellationToken);
         }
@@ -39,7 +39,7 @@ public sealed partial class ControllerService
         var filter = new ListFilter();
         if (request.SnapshotId.Length > 0)
         {
-            if (Require.Lookup(request.SnapshotId, ObjectKind.Snapshot) is not { } id)
+            if (Require.Lookup(request.SnapshotId, ObjectKind.Snapshot, options.NodeId) is not { } id)
             {
                 return Task.FromResult(new ListSnapshotsResponse()); // No snapshot has that ID.
             }
@@ -47,7 +47,11 @@ public sealed partial class ControllerService
         }
         if (request.SourceVolumeId.Length > 0)
         {
-            filter = filter with { SourceVolume = request.SourceVolumeId };
+            if (Require.Lookup(request.SourceVolumeId, ObjectKind.Volume, options.NodeId) is not { } source)
+            {
+                return Task.FromResult(new ListSnapshotsResponse()); // No volume of this node has that ID.
+            }
+            filter = filter with { SourceVolume = source.ToString() };
         }
         var page = pool.ListSnapshots(request.StartingToken, max, filter);
         return Task.FromResult(new ListSnapshotsResponse
@@ -60,7 +64,7 @@ public sealed partial class ControllerService
     public override Task<GetSnapshotResponse> GetSnapshot(GetSnapshotRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.SnapshotId, "snapshot_id");
-        var snapshot = (Require.Lookup(text, ObjectKind.Snapshot) is { } id ? pool.GetSnapshot(id) : null)
+        var snapshot = (Require.Lookup(text, ObjectKind.Snapshot, options.NodeId) is { } id ? pool.GetSnapshot(id) : null)
                        ?? throw new NotFoundException($"snapshot_id {text} does not exist");
         return Task.FromResult(new GetSnapshotResponse { Snapshot = CsiMessages.Snapshot(snapshot) });
     }
@@ -89,7 +93,7 @@ public sealed partial class ControllerService
     public override Task<ControllerGetVolumeResponse> ControllerGetVolume(ControllerGetVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
-        var status = (Require.Lookup(text, ObjectKind.Volume) is { } id ? pool.GetVolumeStatus(id, options.EnableAttach) : null)
+        var status = (Require.Lookup(text, ObjectKind.Volume, options.NodeId) is { } id ? pool.GetVolumeStatus(id, options.EnableAttach) : null)
                      ?? throw new NotFoundException($"volume_id {text} does not exist");
         return Task.FromResult(new ControllerGetVolumeResponse
         {

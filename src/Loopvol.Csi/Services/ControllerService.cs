@@ -64,7 +64,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
     public override async Task<DeleteVolumeResponse> DeleteVolume(DeleteVolumeRequest request, ServerCallContext context)
     {
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
-        if (Require.Lookup(text, ObjectKind.Volume) is { } id)
+        if (Require.Lookup(text, ObjectKind.Volume, options.NodeId) is { } id)
         {
             await pool.DeleteVolumeAsync(id, context.CancellationToken);
         }
@@ -122,19 +122,19 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
     }
 
     private VolumeInfo Volume(string text) =>
-        (Require.Lookup(text, ObjectKind.Volume) is { } id ? pool.GetVolume(id) : null)
+        (Require.Lookup(text, ObjectKind.Volume, options.NodeId) is { } id ? pool.GetVolume(id) : null)
         ?? throw new NotFoundException($"volume_id {text} does not exist");
 
-    private static ContentSource? Source(VolumeContentSource? source) => source?.TypeCase switch
+    private ContentSource? Source(VolumeContentSource? source) => source?.TypeCase switch
     {
         null or VolumeContentSource.TypeOneofCase.None => null,
         VolumeContentSource.TypeOneofCase.Snapshot => new ContentSource(
             Require.Lookup(Require.NotEmpty(source.Snapshot.SnapshotId, "volume_content_source.snapshot.snapshot_id"),
-                ObjectKind.Snapshot)
+                ObjectKind.Snapshot, options.NodeId)
             ?? throw new NotFoundException($"volume_content_source.snapshot.snapshot_id {source.Snapshot.SnapshotId} does not exist")),
         VolumeContentSource.TypeOneofCase.Volume => new ContentSource(
             Require.Lookup(Require.NotEmpty(source.Volume.VolumeId, "volume_content_source.volume.volume_id"),
-                ObjectKind.Volume)
+                ObjectKind.Volume, options.NodeId)
             ?? throw new NotFoundException($"volume_content_source.volume.volume_id {source.Volume.VolumeId} does not exist")),
         _ => throw Require.Invalid("volume_content_source has an unknown type"),
     };

@@ -128,15 +128,20 @@ public sealed class NodeService(NodeVolumes volumes, NodeOptions options) : Node
         return new NodeExpandVolumeResponse { CapacityBytes = size };
     }
 
-    /// <summary>A volume ID that reaches the node's paths: anything but one of ours is refused first.</summary>
-    private static ObjectId VolumeId(string? text) =>
-        ObjectId.TryParse(Require.NotEmpty(text, "volume_id"), ObjectKind.Volume, out var id)
-            ? id.Value
-            : throw Require.Invalid($"volume_id '{text}' is not a volume ID of this driver");
+    /// <summary>
+    /// A volume ID that reaches the node's paths: anything but one of ours is refused first; one of another node's
+    /// volumes is NOT_FOUND here.
+    /// </summary>
+    private ObjectId VolumeId(string? text) =>
+        !RoutedId.TryParse(Require.NotEmpty(text, "volume_id"), ObjectKind.Volume, out var id)
+            ? throw Require.Invalid($"volume_id '{text}' is not a volume ID of this driver")
+            : id.Value.IsFor(options.NodeId)
+                ? id.Value.Id
+                : throw new NotFoundException($"volume_id {text} is a volume of another node, not of {options.NodeId}");
 
-    /// <summary>A volume ID to look up: one this driver never issues names no volume (NOT_FOUND).</summary>
-    private static ObjectId Existing(string text) =>
-        Require.Lookup(text, ObjectKind.Volume) ?? throw new NotFoundException($"volume_id {text} does not exist");
+    /// <summary>A volume ID to look up: one this driver never issues, or another node's, names no volume here (NOT_FOUND).</summary>
+    private ObjectId Existing(string text) =>
+        Require.Lookup(text, ObjectKind.Volume, options.NodeId) ?? throw new NotFoundException($"volume_id {text} does not exist");
 
     private static VolumeCapability Capability(VolumeCapability? capability)
     {

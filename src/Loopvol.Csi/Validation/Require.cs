@@ -16,11 +16,11 @@ internal static class Require
     public static InvalidArgumentException Invalid(string message) => new(message);
 
     /// <summary>
-    /// An ID to look up: null when it is not an ID this driver issues, which means no such object exists. No
-    /// path is ever built from the text.
+    /// An ID to look up on <paramref name="node"/>: null when it is not an ID this driver issues, or when its tag names
+    /// another node (docs/cluster.md), which both mean no such object is here. No path is ever built from the text.
     /// </summary>
-    public static ObjectId? Lookup(string text, ObjectKind kind) =>
-        ObjectId.TryParse(text, kind, out var id) ? id : null;
+    public static ObjectId? Lookup(string text, ObjectKind kind, string node) =>
+        RoutedId.TryParse(text, kind, out var id) && id.Value.IsFor(node) ? id.Value.Id : null;
 
     /// <summary>CSI capacity ranges: both sizes non-negative (what a size may be beyond that, the pool decides).</summary>
     public static (long Required, long Limit) Range(V1.CapacityRange? range)

@@ -147,7 +147,7 @@ public sealed partial class Driver : IAsyncDisposable
             {
                 Controller = controller,
                 Node = node,
-                GroupController = new GroupControllerService(pool, quiescer),
+                GroupController = new GroupControllerService(pool, quiescer, settings.NodeId),
             };
             var server = CsiServer.Create(settings.Endpoint, services, options, calls, loggerFactory);
             return new Driver(settings, dataLock, poolLock, reserve, journal, pool, server, calls,
