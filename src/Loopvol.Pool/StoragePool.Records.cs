@@ -3,9 +3,15 @@ using Loopvol.Journal.Model;
 
 namespace Loopvol.Pool;
 
-/// <summary>The record each image carries (<see cref="ImageRecords"/>): made from the journal's record, checked before a create.</summary>
+/// <summary>
+/// The record each image carries (<see cref="ImageRecords"/>): made from the journal's record, checked before a
+/// create; and whether the pool holds an object at all.
+/// </summary>
 public sealed partial class StoragePool
 {
+    /// <summary>Whether this pool holds <paramref name="id"/>: reserved or created (an object being deleted is gone).</summary>
+    public bool Holds(ObjectId id) => journal.Get(id) is { State: ReservationState.Reserved or ReservationState.Created };
+
     /// <summary>The record an image of <paramref name="record"/> carries; a group member's names its group.</summary>
     public static PortableRecord Portable(Reservation record, PortableGroup? group = null)
     {

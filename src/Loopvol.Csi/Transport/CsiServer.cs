@@ -111,6 +111,10 @@ public sealed class CsiServer : IAsyncDisposable
         {
             di.AddSingleton(groups);
         }
+        if (services.Agent is { } agent)
+        {
+            di.AddSingleton(agent);
+        }
     }
 
     /// <summary>The services this server maps, and the reflection service itself, as grpcurl lists them.</summary>
@@ -129,6 +133,10 @@ public sealed class CsiServer : IAsyncDisposable
         {
             yield return GroupController.Descriptor;
         }
+        if (services.Agent is not null)
+        {
+            yield return Agent.V1.Agent.Descriptor;
+        }
         yield return ServerReflection.Descriptor;
     }
 
@@ -146,6 +154,10 @@ public sealed class CsiServer : IAsyncDisposable
         if (services.GroupController is not null)
         {
             app.MapGrpcService<GroupControllerService>();
+        }
+        if (services.Agent is not null)
+        {
+            app.MapGrpcService<AgentService>();
         }
     }
 

@@ -13,4 +13,7 @@ public sealed record CsiServices(IdentityService Identity)
     public NodeService? Node { get; init; }
 
     public GroupControllerService? GroupController { get; init; }
+
+    /// <summary>A node agent's own service (docs/cluster.md), on an agent endpoint only.</summary>
+    public AgentService? Agent { get; init; }
 }
