@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Loopvol.Core.Ids;
 using Loopvol.Csi;
 using Loopvol.Csi.Transport;
 using Loopvol.Hosting;

@@ -1,9 +1,12 @@
 using System.Text.RegularExpressions;
 
-namespace Loopvol.Cli;
+namespace Loopvol.Core.Ids;
 
-/// <summary>Node IDs end up in topology labels, so they follow the Kubernetes label-value rule.</summary>
-internal static partial class NodeIds
+/// <summary>
+/// Node IDs end up in topology labels, so they follow the Kubernetes label-value rule: 1 to 63 letters, digits, '-',
+/// '_' or '.', beginning and ending alphanumeric.
+/// </summary>
+public static partial class NodeIds
 {
     public static bool IsValid(string? nodeId) => nodeId is not null && Pattern().IsMatch(nodeId);
 
