@@ -35,3 +35,12 @@ public sealed class AbortedException(string message) : LoopvolException(message)
 
 /// <summary>A listing's starting token is not one this driver issued.</summary>
 public sealed class StaleTokenException(string message) : LoopvolException(message);
+
+/// <summary>
+/// What the call needs is out of reach now (a node's agent is down or unknown); the same call may succeed later.
+/// Never a guess that the object does not exist.
+/// </summary>
+public sealed class UnavailableException(string message) : LoopvolException(message)
+{
+    public override bool IsTransient => true;
+}

@@ -19,6 +19,7 @@ public static class CsiExceptionMapper
         AbortedException e => new Status(StatusCode.Aborted, e.Message),
         StaleTokenException e => new Status(StatusCode.Aborted, e.Message),
         CommandFailedException e => new Status(StatusCode.Internal, e.Message),
+        UnavailableException e => new Status(StatusCode.Unavailable, e.Message),
         _ => null,
     };
 }
