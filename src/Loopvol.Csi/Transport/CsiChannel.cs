@@ -1,11 +1,17 @@
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Grpc.Net.Client;
+using Loopvol.Csi.Transport.Tls;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Loopvol.Csi.Transport;
 
 /// <summary>
 /// Client channels to a CSI endpoint with Grpc.Net.Client: HTTP/2 cleartext on a Unix socket (the CSI convention)
-/// or TCP. Used by the benchmark, the tests and every driver-to-driver call.
+/// or TCP, and HTTP/2 over mutual TLS to a TCP endpoint (a node's agent endpoint). Used by the benchmark, the tests
+/// and every driver-to-driver call.
 /// </summary>
 public static class CsiChannel
 {
@@ -23,6 +29,57 @@ public static class CsiChannel
             DisposeHttpClient = true,
             MaxReceiveMessageSize = maxReceiveMessageSize,
         });
+    }
+
+    /// <summary>
+    /// A channel over mutual TLS to <c>https://HOST:PORT</c> of the TCP <paramref name="endpoint"/>; dispose it when
+    /// done. The client presents <see cref="TlsMaterial.Certificate"/> and accepts the server only when its chain
+    /// ends in <see cref="TlsMaterial.TrustAnchors"/> (and nowhere else), and one of its subject alternative names
+    /// (DNS or IP) is the host dialled. A refused server fails the call before any request is sent (Grpc.Net.Client
+    /// answers INTERNAL for a failed TLS authentication, which no retry policy repeats) and is logged to
+    /// <paramref name="logger"/> with the reason; a server that refuses this client fails it UNAVAILABLE. Throws
+    /// <see cref="ArgumentException"/> for a Unix socket endpoint.
+    /// </summary>
+    public static GrpcChannel Create(GrpcEndpoint endpoint, TlsMaterial tls, ILogger? logger = null,
+        int maxReceiveMessageSize = DefaultMaxReceiveMessageSize)
+    {
+        var handler = Handler(endpoint, tls, logger);
+        return GrpcChannel.ForAddress($"https://{FormatHost(endpoint.Host!)}:{endpoint.Port}", new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = maxReceiveMessageSize,
+        });
+    }
+
+    /// <summary>The HTTP handler under a mutual TLS channel (see <see cref="Create(GrpcEndpoint, TlsMaterial, ILogger?, int)"/>).</summary>
+    public static SocketsHttpHandler Handler(GrpcEndpoint endpoint, TlsMaterial tls, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentNullException.ThrowIfNull(tls);
+        if (endpoint.IsUnix)
+        {
+            throw new ArgumentException(
+                $"TLS is for a TCP endpoint: {endpoint} is a Unix socket, reached locally without TLS", nameof(endpoint));
+        }
+        var host = endpoint.Host!;
+        var handler = Handler(endpoint);
+        handler.SslOptions = new SslClientAuthenticationOptions
+        {
+            ClientCertificateContext = SslStreamCertificateContext.Create(tls.Certificate, tls.Intermediates, offline: true),
+            CertificateChainPolicy = tls.ChainPolicy(TlsMaterial.ServerAuthentication),
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
+            {
+                if (PeerCertificate.Refusal(certificate, chain, errors, host) is { } reason)
+                {
+                    TransportLog.ServerRefused(logger ?? NullLogger.Instance, host, reason);
+                    return false;
+                }
+                return true;
+            },
+        };
+        return handler;
     }
 
     /// <summary>The HTTP handler under a channel: it connects to the Unix socket itself when the endpoint is one.</summary>

@@ -5,6 +5,7 @@ using Loopvol.Core.Concurrency;
 using Loopvol.Core.Native;
 using Loopvol.Csi.Services;
 using Loopvol.Csi.Transport.Interceptors;
+using Loopvol.Csi.Transport.Tls;
 using Loopvol.Csi.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -19,9 +20,10 @@ using ServiceDescriptor = Google.Protobuf.Reflection.ServiceDescriptor;
 namespace Loopvol.Csi.Transport;
 
 /// <summary>
-/// The CSI services on Grpc.AspNetCore and Kestrel, HTTP/2 cleartext, on one Unix socket or TCP endpoint. Start
-/// it, and stop it gracefully: stopping refuses new calls, lets in-flight ones finish within
-/// <see cref="CsiServerOptions.ShutdownTimeout"/>, then removes the socket file it made, and no other.
+/// The CSI services on Grpc.AspNetCore and Kestrel, HTTP/2 cleartext, on one Unix socket or TCP endpoint; or, on
+/// TCP with <see cref="CsiServerOptions.Tls"/>, HTTP/2 over mutual TLS. Start it, and stop it gracefully: stopping
+/// refuses new calls, lets in-flight ones finish within <see cref="CsiServerOptions.ShutdownTimeout"/>, then removes
+/// the socket file it made, and no other.
 /// </summary>
 public sealed class CsiServer : IAsyncDisposable
 {
@@ -43,13 +45,23 @@ public sealed class CsiServer : IAsyncDisposable
     /// <summary>The endpoint served; for TCP port 0, the port actually bound once started.</summary>
     public GrpcEndpoint Endpoint { get; private set; }
 
-    /// <summary>Builds the server without listening yet. <paramref name="tracker"/> sees every handler at work.</summary>
+    /// <summary>
+    /// Builds the server without listening yet. <paramref name="tracker"/> sees every handler at work. Throws
+    /// <see cref="ArgumentException"/> for TLS material with a Unix socket endpoint.
+    /// </summary>
     public static CsiServer Create(GrpcEndpoint endpoint, CsiServices services, CsiServerOptions options,
         CallTracker tracker, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.Tls is not null && endpoint.IsUnix)
+        {
+            throw new ArgumentException(
+                $"TLS is for a TCP endpoint: {endpoint} is a Unix socket, which its clients reach locally without TLS; " +
+                "serve TLS on tcp://HOST:PORT, or leave the TLS files out", nameof(options));
+        }
+        var logger = loggerFactory.CreateLogger(TransportLog.Category);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddLogging();
@@ -83,7 +95,7 @@ public sealed class CsiServer : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
-            Listen(kestrel, endpoint);
+            Listen(kestrel, endpoint, listen => Secure(listen, options.Tls, logger));
         });
         var app = builder.Build();
         app.UseRouting();
@@ -93,7 +105,7 @@ public sealed class CsiServer : IAsyncDisposable
             app.MapGrpcService<ReflectionServiceImpl>();
         }
         app.MapFallback("{**path}", UnknownMethods.AnswerAsync);
-        return new CsiServer(app, endpoint, options, loggerFactory.CreateLogger(TransportLog.Category));
+        return new CsiServer(app, endpoint, options, logger);
     }
 
     private static void AddServices(IServiceCollection di, CsiServices services)
@@ -161,19 +173,32 @@ public sealed class CsiServer : IAsyncDisposable
         }
     }
 
-    private static void Listen(KestrelServerOptions kestrel, GrpcEndpoint endpoint)
+    private static void Listen(KestrelServerOptions kestrel, GrpcEndpoint endpoint, Action<ListenOptions> configure)
     {
         if (endpoint.SocketPath is { } path)
         {
-            kestrel.ListenUnixSocket(path, l => l.Protocols = HttpProtocols.Http2);
+            kestrel.ListenUnixSocket(path, configure);
         }
         else if (IPAddress.TryParse(endpoint.Host, out var address))
         {
-            kestrel.Listen(address, endpoint.Port, l => l.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, endpoint.Port, configure);
         }
         else
         {
-            kestrel.ListenLocalhost(endpoint.Port, l => l.Protocols = HttpProtocols.Http2);
+            kestrel.ListenLocalhost(endpoint.Port, configure);
+        }
+    }
+
+    /// <summary>HTTP/2 on every listener: cleartext (h2c), or over mutual TLS when there is TLS material.</summary>
+    private static void Secure(ListenOptions listen, TlsMaterial? tls, ILogger logger)
+    {
+        if (tls is null)
+        {
+            listen.Protocols = HttpProtocols.Http2;
+        }
+        else
+        {
+            ServerTls.Use(listen, tls, logger);
         }
     }
 
@@ -207,7 +232,8 @@ public sealed class CsiServer : IAsyncDisposable
                 Endpoint = GrpcEndpoint.Tcp(Endpoint.Host!, uri.Port);
             }
         }
-        TransportLog.Listening(_logger, Endpoint.ToString(), _options.EnableReflection ? " (with server reflection)" : "");
+        TransportLog.Listening(_logger, Endpoint.ToString(), _options.Tls is null ? "" : " with mutual TLS",
+            _options.EnableReflection ? " (with server reflection)" : "");
     }
 
     /// <summary>Stops gracefully; a second call does nothing.</summary>

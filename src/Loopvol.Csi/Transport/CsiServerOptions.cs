@@ -1,3 +1,5 @@
+using Loopvol.Csi.Transport.Tls;
+
 namespace Loopvol.Csi.Transport;
 
 /// <summary>Settings of the CSI server.</summary>
@@ -20,6 +22,14 @@ public sealed class CsiServerOptions
 
     /// <summary>Serve gRPC server reflection, so operators can use grpcurl on the socket.</summary>
     public bool EnableReflection { get; init; }
+
+    /// <summary>
+    /// Mutual TLS for a TCP endpoint (the agent endpoint): the server presents <see cref="TlsMaterial.Certificate"/>
+    /// and serves only clients whose certificate chains to one of <see cref="TlsMaterial.TrustAnchors"/>. Null (the
+    /// default) serves HTTP/2 cleartext, as the CSI socket does. A Unix socket endpoint takes none: building such a
+    /// server throws. The caller keeps ownership and disposes it after the server.
+    /// </summary>
+    public TlsMaterial? Tls { get; init; }
 
     /// <summary>Methods (full paths) whose calls are logged at Trace instead of Information, e.g. probes.</summary>
     public IReadOnlySet<string> QuietMethods { get; init; } =

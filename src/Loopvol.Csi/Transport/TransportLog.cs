@@ -32,8 +32,8 @@ internal static partial class TransportLog
     [LoggerMessage(1006, LogLevel.Information, "{Method} answered Unimplemented: unknown method")]
     public static partial void UnknownMethod(ILogger logger, string method);
 
-    [LoggerMessage(1010, LogLevel.Information, "serving gRPC on {Endpoint}{Reflection}")]
-    public static partial void Listening(ILogger logger, string endpoint, string reflection);
+    [LoggerMessage(1010, LogLevel.Information, "serving gRPC on {Endpoint}{Security}{Reflection}")]
+    public static partial void Listening(ILogger logger, string endpoint, string security, string reflection);
 
     [LoggerMessage(1011, LogLevel.Information, "removed stale socket file {Path}")]
     public static partial void RemovedStaleSocket(ILogger logger, string path);
@@ -43,4 +43,10 @@ internal static partial class TransportLog
 
     [LoggerMessage(1013, LogLevel.Information, "stopped; socket file {Path} removed")]
     public static partial void Stopped(ILogger logger, string path);
+
+    [LoggerMessage(1020, LogLevel.Warning, "refused a TLS client: {Reason}")]
+    public static partial void ClientRefused(ILogger logger, string reason);
+
+    [LoggerMessage(1021, LogLevel.Warning, "refused the TLS server {Host}: {Reason}")]
+    public static partial void ServerRefused(ILogger logger, string host, string reason);
 }
