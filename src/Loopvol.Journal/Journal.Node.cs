@@ -1,3 +1,4 @@
+using System.Globalization;
 using Loopvol.Core.Errors;
 using Loopvol.Journal.Internal;
 using Loopvol.Journal.Model;
@@ -13,6 +14,11 @@ public sealed partial class Journal
 {
     /// <summary>The node record of a volume; null when the node knows nothing of it (Init).</summary>
     public NodeVolume? GetNodeVolume(string volumeId) => Read(db => ReadNodeVolume(db, volumeId));
+
+    /// <summary>Volumes staged on this node (attached or mounted), and the target paths volumes are published at.</summary>
+    public (long Staged, long Publications) CountNodeVolumes() => Read(db => (
+        Convert.ToInt64(db.Scalar("SELECT COUNT(*) FROM node_volumes WHERE stage_state <> 'init'"), CultureInfo.InvariantCulture),
+        Convert.ToInt64(db.Scalar("SELECT COUNT(*) FROM node_publications"), CultureInfo.InvariantCulture)));
 
     /// <summary>Every volume the node has a record of, for reconciliation at start.</summary>
     public IReadOnlyList<NodeVolume> NodeVolumes() => Read(db =>

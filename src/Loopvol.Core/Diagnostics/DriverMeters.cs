@@ -75,9 +75,11 @@ public static partial class DriverMeters
     /// </summary>
     public static void JournalSynced() => Interlocked.Increment(ref _journal);
 
-    /// <summary><paramref name="name"/> (PascalCase, as an enum value) as a label value: lower_snake_case.</summary>
-    public static string LabelOf(string name) =>
-        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+    /// <summary>
+    /// <paramref name="name"/> (PascalCase, as an enum value) as a label value, lower_snake_case: the one spelling of
+    /// kinds and states in metrics and in <c>loopvol status</c>.
+    /// </summary>
+    public static string LabelOf(string name) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
 
     private static IEnumerable<Measurement<long>> ObserveFsyncs() =>
     [

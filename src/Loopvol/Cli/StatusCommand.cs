@@ -1,3 +1,4 @@
+using Loopvol.Core.Diagnostics;
 using System.CommandLine;
 using System.Text.Json;
 using Loopvol.Core.Ids;
@@ -68,7 +69,7 @@ internal static class StatusCommand
             new RecordCounts(Counts(journal, ObjectKind.Volume), Counts(journal, ObjectKind.Snapshot),
                 Counts(journal, ObjectKind.Group)),
             journal.NodeVolumes().Select(Staged).ToList(),
-            findings.Select(f => new OperatorItem(Snake(f.Kind.ToString()), f.Subject, f.Detail, f.Repairable)).ToList());
+            findings.Select(f => new OperatorItem(DriverMeters.LabelOf(f.Kind.ToString()), f.Subject, f.Detail, f.Repairable)).ToList());
     }
 
     private static PoolStatus Pool(string directory, long provisioned)
@@ -88,11 +89,10 @@ internal static class StatusCommand
             Of(ReservationState.Deleting), Of(ReservationState.Faulty));
     }
 
-    private static StagedVolume Staged(NodeVolume volume) => new(volume.VolumeId, Snake(volume.State.ToString()),
+    private static StagedVolume Staged(NodeVolume volume) => new(volume.VolumeId, DriverMeters.LabelOf(volume.State.ToString()),
         volume.StagingPath, volume.LoopDevice,
         volume.Publications.Select(p => new PublishedAt(p.TargetPath, p.ReadOnly, p.AccessType)).ToList());
 
     private static double Ratio(long part, long whole) => whole <= 0 ? 0 : Math.Round((double)part / whole, 4);
 
-    private static string Snake(string name) => JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
 }

@@ -66,13 +66,9 @@ public sealed class DriverGauges : IDisposable
 
     private FileSystemStats Stats() => FileSystemStats.Of(_pool.Images.Layout.Directory);
 
-    private IEnumerable<Measurement<long>> Images()
-    {
-        var counts = _journal.CountRecords();
-        return new[] { ObjectKind.Volume, ObjectKind.Snapshot }.Select(kind => new Measurement<long>(
-            counts.Where(c => c.Kind == kind && c.State == ReservationState.Created).Sum(c => c.Count),
+    private IEnumerable<Measurement<long>> Images() => new[] { ObjectKind.Volume, ObjectKind.Snapshot }.Select(kind =>
+        new Measurement<long>(_journal.Count(kind).GetValueOrDefault(ReservationState.Created),
             Tag("kind", DriverMeters.LabelOf(kind.ToString()))));
-    }
 
     private IEnumerable<Measurement<long>> CopyMode()
     {
@@ -83,13 +79,12 @@ public sealed class DriverGauges : IDisposable
         return [new(reflink ? 1 : 0, Tag("mode", "reflink")), new(reflink ? 0 : 1, Tag("mode", "copy"))];
     }
 
-    private IEnumerable<Measurement<long>> Records()
+    private IEnumerable<Measurement<long>> Records() => Enum.GetValues<ObjectKind>().SelectMany(kind =>
     {
-        var counts = _journal.CountRecords();
-        return Enum.GetValues<ObjectKind>().SelectMany(kind => Enum.GetValues<ReservationState>().Select(state =>
-            new Measurement<long>(counts.Where(c => c.Kind == kind && c.State == state).Sum(c => c.Count),
-                Tag("kind", DriverMeters.LabelOf(kind.ToString())), Tag("state", DriverMeters.LabelOf(state.ToString())))));
-    }
+        var counts = _journal.Count(kind);
+        return Enum.GetValues<ReservationState>().Select(state => new Measurement<long>(counts.GetValueOrDefault(state),
+            Tag("kind", DriverMeters.LabelOf(kind.ToString())), Tag("state", DriverMeters.LabelOf(state.ToString()))));
+    });
 
     private long LoopDevices()
     {
