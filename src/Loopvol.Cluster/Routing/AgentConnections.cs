@@ -43,7 +43,7 @@ public sealed class AgentConnections(Func<AgentAddress, GrpcChannel> connect, Ag
             throw new UnavailableException($"the agent of node {agent.NodeId} is failing; calls to it are refused for " +
                                            $"{options.BreakFor.TotalSeconds:0.#} s: {e.Message}");
         }
-        catch (RpcException e) when (IsUnreachable(e.StatusCode))
+        catch (RpcException e) when (IsUnreachable(e))
         {
             throw new UnavailableException($"the agent of node {agent.NodeId} ({agent.Url}) did not answer: " +
                                            $"{e.StatusCode} {e.Status.Detail}");
@@ -72,12 +72,21 @@ public sealed class AgentConnections(Func<AgentAddress, GrpcChannel> connect, Ag
         }
     }
 
-    private static bool IsUnreachable(StatusCode code) => code is StatusCode.Unavailable or StatusCode.DeadlineExceeded;
+    /// <summary>
+    /// The agent was not there or did not answer in time. A connection the agent closed as the call started (its
+    /// server stopping: HTTP/2 GOAWAY) is reported by the client as INTERNAL with the transport's exception; the call
+    /// never reached the agent, so it counts as unreachable too, and is tried again like UNAVAILABLE (every CSI call
+    /// is idempotent).
+    /// </summary>
+    private static bool IsUnreachable(RpcException e) => IsNotReached(e) || e.StatusCode == StatusCode.DeadlineExceeded;
+
+    private static bool IsNotReached(RpcException e) => e.StatusCode == StatusCode.Unavailable ||
+        (e.StatusCode == StatusCode.Internal && e.Status.DebugException is HttpRequestException);
 
     private ResiliencePipeline Pipeline() => new ResiliencePipelineBuilder()
         .AddCircuitBreaker(new CircuitBreakerStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<RpcException>(e => IsUnreachable(e.StatusCode)),
+            ShouldHandle = new PredicateBuilder().Handle<RpcException>(IsUnreachable),
             FailureRatio = 0.5,
             MinimumThroughput = options.BreakAfter,
             SamplingDuration = TimeSpan.FromSeconds(30),
@@ -85,7 +94,7 @@ public sealed class AgentConnections(Func<AgentAddress, GrpcChannel> connect, Ag
         })
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<RpcException>(e => e.StatusCode == StatusCode.Unavailable),
+            ShouldHandle = new PredicateBuilder().Handle<RpcException>(IsNotReached),
             MaxRetryAttempts = options.Retries,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,

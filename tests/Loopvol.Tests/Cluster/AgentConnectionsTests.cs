@@ -60,6 +60,22 @@ public sealed class AgentConnectionsTests
         await serverA.DisposeAsync();
     }
 
+    [Test]
+    public async Task AnAgentClosingItsConnectionAsTheCallStarts_IsTriedAgain_ThenUnavailable()
+    {
+        using var directory = new TempDirectory();
+        var path = Path.Combine(directory.Path, "closing.sock");
+        await using var closing = new ClosingAgent(path);
+        using var agents = new AgentConnections(_ => CsiChannel.Create(GrpcEndpoint.Unix(path)),
+            new AgentCallOptions { Deadline = TimeSpan.FromSeconds(5), Retries = 2, BreakAfter = 100 });
+        var agent = new AgentAddress("node-c", new Uri("https://127.0.0.1:3"));
+
+        var e = Assert.ThrowsAsync<UnavailableException>(() => agents.HoldsAsync(agent, "vol-x", ObjectKind.Volume, default));
+
+        Assert.That(e!.Message, Does.Contain("node-c").And.Contain("did not answer"));
+        Assert.That(closing.Connections, Is.EqualTo(3), "the first attempt and both retries reached the socket");
+    }
+
     private static async Task<CsiServer> StartAgentAsync(InProcessDriver driver, CallTracker tracker)
     {
         var identity = new DriverIdentity("loopvol.csi.dev", "0.1.0");
