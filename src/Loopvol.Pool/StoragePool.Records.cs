@@ -12,6 +12,10 @@ public sealed partial class StoragePool
     /// <summary>Whether this pool holds <paramref name="id"/>: reserved or created (an object being deleted is gone).</summary>
     public bool Holds(ObjectId id) => journal.Get(id) is { State: ReservationState.Reserved or ReservationState.Created };
 
+    /// <summary>Whether a request <paramref name="name"/> of <paramref name="kind"/> is reserved here (reserved or created).</summary>
+    public bool HoldsName(ObjectKind kind, string name) =>
+        journal.Find(kind, name) is { State: ReservationState.Reserved or ReservationState.Created };
+
     /// <summary>The record an image of <paramref name="record"/> carries; a group member's names its group.</summary>
     public static PortableRecord Portable(Reservation record, PortableGroup? group = null)
     {

@@ -59,9 +59,27 @@ public sealed class AgentConnections(Func<AgentAddress, GrpcChannel> connect, Ag
             ObjectKind.Snapshot => request.SnapshotIds,
             _ => request.GroupSnapshotIds,
         }).Add(id);
+        return await LocateAnyAsync(agent, request, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> HoldsNameAsync(AgentAddress agent, string name, ObjectKind kind, CancellationToken cancellationToken)
+    {
+        var request = new LocateRequest();
+        (kind switch
+        {
+            ObjectKind.Volume => request.VolumeNames,
+            ObjectKind.Snapshot => request.SnapshotNames,
+            _ => request.GroupSnapshotNames,
+        }).Add(name);
+        return await LocateAnyAsync(agent, request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<bool> LocateAnyAsync(AgentAddress agent, LocateRequest request, CancellationToken cancellationToken)
+    {
         var answer = await CallAsync(agent, (channel, call) => new Agent.V1.Agent.AgentClient(channel).LocateAsync(request, call).ResponseAsync,
             cancellationToken).ConfigureAwait(false);
-        return answer.VolumeIds.Count + answer.SnapshotIds.Count + answer.GroupSnapshotIds.Count > 0;
+        return answer.VolumeIds.Count + answer.SnapshotIds.Count + answer.GroupSnapshotIds.Count + answer.VolumeNames.Count +
+               answer.SnapshotNames.Count + answer.GroupSnapshotNames.Count > 0;
     }
 
     public void Dispose()

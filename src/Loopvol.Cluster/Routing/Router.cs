@@ -1,4 +1,7 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
 using Loopvol.Cluster.Discovery;
 using Loopvol.Core.Errors;
 using Loopvol.Core.Ids;
@@ -10,6 +13,9 @@ public interface ILocator
 {
     /// <summary>Whether <paramref name="agent"/> holds <paramref name="id"/>; an agent out of reach throws.</summary>
     Task<bool> HoldsAsync(AgentAddress agent, string id, ObjectKind kind, CancellationToken cancellationToken);
+
+    /// <summary>Whether <paramref name="agent"/> has reserved the request <paramref name="name"/>; out of reach throws.</summary>
+    Task<bool> HoldsNameAsync(AgentAddress agent, string name, ObjectKind kind, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -33,6 +39,22 @@ public sealed class Router(IAgentDirectory directory, ILocator locator)
                    $"{field} admits only node(s) {string.Join(", ", candidates)}, and none of them has a loopvol agent " +
                    $"(known: {string.Join(", ", agents.Select(a => a.NodeId))})");
     }
+
+    /// <summary>
+    /// The agent for a new object asked for with no topology: the known agent whose node ranks highest for
+    /// <paramref name="name"/> (rendezvous hashing), so a retry by name goes where the first attempt went while the
+    /// agents stay the same, and a change of agents moves only the names of the node that came or went. No agent:
+    /// <see cref="UnavailableException"/>.
+    /// </summary>
+    public AgentAddress ForName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return directory.Agents.MaxBy(a => Rank(name, a.NodeId))
+               ?? throw new UnavailableException("no loopvol node agent is known: check the agents file or discovery");
+    }
+
+    private static ulong Rank(string name, string node) =>
+        BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\n{node}")));
 
     /// <summary>
     /// The agent that owns <paramref name="text"/>: the node its tag names, or for an ID without a tag the agent that
@@ -69,6 +91,31 @@ public sealed class Router(IAgentDirectory directory, ILocator locator)
                                            $"asked, e.g. {first.Agent.NodeId}: {first.Failure!.Message}");
         }
         return null;
+    }
+
+    /// <summary>
+    /// The agent that already holds a create's request <paramref name="name"/>, asked of every agent at once, so that
+    /// a retry, or a reuse of the name with other arguments, reaches the object the name made wherever it is (and is
+    /// answered there: the same object, or ALREADY_EXISTS). Null when no reachable agent holds it: an agent out of
+    /// reach does not stop creates on the others (the CO's names are unique, and a retry takes the same route).
+    /// </summary>
+    public async Task<AgentAddress?> NameHolderAsync(string name, ObjectKind kind, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var agents = directory.Agents.OrderBy(a => a.NodeId, StringComparer.Ordinal).ToList();
+        var answers = await Task.WhenAll(agents.Select(async a =>
+        {
+            try
+            {
+                return await locator.HoldsNameAsync(a, name, kind, cancellationToken).ConfigureAwait(false);
+            }
+            catch (UnavailableException)
+            {
+                return false;
+            }
+        })).ConfigureAwait(false);
+        var index = Array.IndexOf(answers, true);
+        return index < 0 ? null : agents[index];
     }
 
     private async Task<(AgentAddress Agent, bool Holds, Exception? Failure)> AskAsync(AgentAddress agent, string id,

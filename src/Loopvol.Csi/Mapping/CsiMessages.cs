@@ -6,24 +6,30 @@ using Loopvol.Pool.Model;
 
 namespace Loopvol.Csi.Mapping;
 
-/// <summary>The one place where what the pool reports becomes CSI messages.</summary>
-internal static class CsiMessages
+/// <summary>
+/// The one place where what the pool reports becomes CSI messages, and where its IDs are written: as they are, or
+/// tagged with this node (<see cref="RoutedId"/>) when the pool serves a central controller (docs/cluster.md).
+/// </summary>
+internal sealed class CsiMessages(string nodeId, bool tagIds)
 {
     public const string FsTypeKey = "fsType";
 
-    public static V1.Volume Volume(VolumeInfo v, string nodeId)
+    /// <summary>An ID as this node hands it out.</summary>
+    public string Id(ObjectId id) => tagIds ? RoutedId.On(id, nodeId).ToString() : id.ToString();
+
+    public V1.Volume Volume(VolumeInfo v)
     {
         var volume = new V1.Volume
         {
-            VolumeId = v.Id.ToString(),
+            VolumeId = Id(v.Id),
             CapacityBytes = v.CapacityBytes,
             AccessibleTopology = { NodeTopology.Of(nodeId) },
         };
         if (v.Source is { } source)
         {
             volume.ContentSource = source.Id.Kind == ObjectKind.Snapshot
-                ? new VolumeContentSource { Snapshot = new() { SnapshotId = source.Id.ToString() } }
-                : new VolumeContentSource { Volume = new() { VolumeId = source.Id.ToString() } };
+                ? new VolumeContentSource { Snapshot = new() { SnapshotId = Id(source.Id) } }
+                : new VolumeContentSource { Volume = new() { VolumeId = Id(source.Id) } };
         }
         if (v.Parameters.TryGetValue(FsTypeKey, out var fs))
         {
@@ -33,19 +39,19 @@ internal static class CsiMessages
     }
 
     /// <summary>A snapshot; every snapshot the pool reports is cut, so it is always ready to use.</summary>
-    public static Snapshot Snapshot(SnapshotInfo s) => new()
+    public Snapshot Snapshot(SnapshotInfo s) => new()
     {
-        SnapshotId = s.Id.ToString(),
-        SourceVolumeId = s.SourceVolume.ToString(),
+        SnapshotId = Id(s.Id),
+        SourceVolumeId = Id(s.SourceVolume),
         SizeBytes = s.SizeBytes,
         CreationTime = Timestamp.FromDateTimeOffset(s.CreatedAt),
         ReadyToUse = true,
-        GroupSnapshotId = s.Group?.ToString() ?? "",
+        GroupSnapshotId = s.Group is { } g ? Id(g) : "",
     };
 
-    public static VolumeGroupSnapshot GroupSnapshot(GroupSnapshotInfo group) => new()
+    public VolumeGroupSnapshot GroupSnapshot(GroupSnapshotInfo group) => new()
     {
-        GroupSnapshotId = group.Id.ToString(),
+        GroupSnapshotId = Id(group.Id),
         CreationTime = Timestamp.FromDateTimeOffset(group.CreatedAt),
         ReadyToUse = true,
         Snapshots = { group.Members.Select(s => Snapshot(s with { Group = group.Id })) },

@@ -26,18 +26,25 @@ public sealed class AgentService(StoragePool pool, DriverIdentity identity, stri
 
     public override Task<LocateResponse> Locate(LocateRequest request, ServerCallContext context)
     {
-        var count = request.VolumeIds.Count + request.SnapshotIds.Count + request.GroupSnapshotIds.Count;
+        var count = request.VolumeIds.Count + request.SnapshotIds.Count + request.GroupSnapshotIds.Count +
+                    request.VolumeNames.Count + request.SnapshotNames.Count + request.GroupSnapshotNames.Count;
         if (count > MaxLocate)
         {
-            throw Require.Invalid($"volume_ids, snapshot_ids and group_snapshot_ids hold {count} IDs; at most {MaxLocate}");
+            throw Require.Invalid($"volume_ids, snapshot_ids, group_snapshot_ids, volume_names, snapshot_names and group_snapshot_names hold {count} entries in all; at most {MaxLocate}");
         }
         return Task.FromResult(new LocateResponse
         {
             VolumeIds = { Here(request.VolumeIds, ObjectKind.Volume) },
             SnapshotIds = { Here(request.SnapshotIds, ObjectKind.Snapshot) },
             GroupSnapshotIds = { Here(request.GroupSnapshotIds, ObjectKind.Group) },
+            VolumeNames = { Named(request.VolumeNames, ObjectKind.Volume) },
+            SnapshotNames = { Named(request.SnapshotNames, ObjectKind.Snapshot) },
+            GroupSnapshotNames = { Named(request.GroupSnapshotNames, ObjectKind.Group) },
         });
     }
+
+    private IEnumerable<string> Named(IEnumerable<string> names, ObjectKind kind) =>
+        names.Where(name => name.Length > 0 && pool.HoldsName(kind, name)).ToList();
 
     private IEnumerable<string> Here(IEnumerable<string> ids, ObjectKind kind) =>
         ids.Where(text => Require.Lookup(text, kind, nodeId) is { } id && pool.Holds(id)).ToList();

@@ -1,4 +1,11 @@
 namespace Loopvol.Csi.Services;
 
 /// <summary>What the controller needs to know about its deployment.</summary>
-public sealed record ControllerOptions(string NodeId, bool EnableAttach);
+public sealed record ControllerOptions(string NodeId, bool EnableAttach)
+{
+    /// <summary>
+    /// Hand out IDs tagged with <see cref="NodeId"/>, so a central controller can route them (node mode, serving the
+    /// agent endpoint; docs/cluster.md). Untagged IDs, and IDs tagged with this node, are accepted either way.
+    /// </summary>
+    public bool TagIds { get; init; }
+}

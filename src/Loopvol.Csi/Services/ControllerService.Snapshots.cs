@@ -17,10 +17,12 @@ public sealed partial class ControllerService
         var sourceText = Require.NotEmpty(request.SourceVolumeId, "source_volume_id");
         var (_, names) = KubernetesParameters.Split(request.Parameters, KubernetesParameters.Snapshot, [], "CreateSnapshot");
         var source = Require.Lookup(sourceText, ObjectKind.Volume, options.NodeId)
-                     ?? throw new NotFoundException($"source_volume_id {sourceText} does not exist");
+                     ?? throw (pool.HoldsName(ObjectKind.Snapshot, name)
+                         ? new AlreadyExistsException($"name {name} is a snapshot of another volume, not of source_volume_id {sourceText}")
+                         : new NotFoundException($"source_volume_id {sourceText} does not exist"));
         var snapshot = await pool.CreateSnapshotAsync(name, source, context.CancellationToken);
         await pool.RecordKubernetesNamesAsync(snapshot.Id, names);
-        return new CreateSnapshotResponse { Snapshot = CsiMessages.Snapshot(snapshot) };
+        return new CreateSnapshotResponse { Snapshot = _messages.Snapshot(snapshot) };
     }
 
     public override async Task<DeleteSnapshotResponse> DeleteSnapshot(DeleteSnapshotRequest request, ServerCallContext context)
@@ -56,7 +58,7 @@ public sealed partial class ControllerService
         var page = pool.ListSnapshots(request.StartingToken, max, filter);
         return Task.FromResult(new ListSnapshotsResponse
         {
-            Entries = { page.Items.Select(s => new ListSnapshotsResponse.Types.Entry { Snapshot = CsiMessages.Snapshot(s) }) },
+            Entries = { page.Items.Select(s => new ListSnapshotsResponse.Types.Entry { Snapshot = _messages.Snapshot(s) }) },
             NextToken = page.NextToken,
         });
     }
@@ -66,7 +68,7 @@ public sealed partial class ControllerService
         var text = Require.NotEmpty(request.SnapshotId, "snapshot_id");
         var snapshot = (Require.Lookup(text, ObjectKind.Snapshot, options.NodeId) is { } id ? pool.GetSnapshot(id) : null)
                        ?? throw new NotFoundException($"snapshot_id {text} does not exist");
-        return Task.FromResult(new GetSnapshotResponse { Snapshot = CsiMessages.Snapshot(snapshot) });
+        return Task.FromResult(new GetSnapshotResponse { Snapshot = _messages.Snapshot(snapshot) });
     }
 
     public override Task<ListVolumesResponse> ListVolumes(ListVolumesRequest request, ServerCallContext context)
@@ -78,7 +80,7 @@ public sealed partial class ControllerService
             {
                 page.Items.Select(v => new ListVolumesResponse.Types.Entry
                 {
-                    Volume = CsiMessages.Volume(v.Volume, options.NodeId),
+                    Volume = _messages.Volume(v.Volume),
                     Status = new ListVolumesResponse.Types.VolumeStatus
                     {
                         VolumeCondition = CsiMessages.Condition(v.Condition),
@@ -97,7 +99,7 @@ public sealed partial class ControllerService
                      ?? throw new NotFoundException($"volume_id {text} does not exist");
         return Task.FromResult(new ControllerGetVolumeResponse
         {
-            Volume = CsiMessages.Volume(status.Volume, options.NodeId),
+            Volume = _messages.Volume(status.Volume),
             Status = new ControllerGetVolumeResponse.Types.VolumeStatus
             {
                 VolumeCondition = CsiMessages.Condition(status.Condition),

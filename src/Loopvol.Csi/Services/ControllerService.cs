@@ -17,23 +17,27 @@ namespace Loopvol.Csi.Services;
 public sealed partial class ControllerService(StoragePool pool, ControllerOptions options) : Controller.ControllerBase
 {
     private const string FsTypeParameter = CsiMessages.FsTypeKey;
+    private readonly CsiMessages _messages = new(options.NodeId, options.TagIds);
 
     public override Task<ControllerGetCapabilitiesResponse> ControllerGetCapabilities(ControllerGetCapabilitiesRequest request,
-        ServerCallContext context)
+        ServerCallContext context) => Task.FromResult(CapabilitiesOf(options.EnableAttach));
+
+    /// <summary>What this controller offers, with or without ControllerPublish/Unpublish.</summary>
+    public static ControllerGetCapabilitiesResponse CapabilitiesOf(bool enableAttach)
     {
         var types = new List<Cap>
         {
             Cap.CreateDeleteVolume, Cap.CreateDeleteSnapshot, Cap.ListVolumes, Cap.ListSnapshots, Cap.GetCapacity,
             Cap.CloneVolume, Cap.ExpandVolume, Cap.GetVolume, Cap.VolumeCondition, Cap.SingleNodeMultiWriter,
         };
-        if (options.EnableAttach)
+        if (enableAttach)
         {
             types.AddRange([Cap.PublishUnpublishVolume, Cap.PublishReadonly, Cap.ListVolumesPublishedNodes]);
         }
-        return Task.FromResult(new ControllerGetCapabilitiesResponse
+        return new ControllerGetCapabilitiesResponse
         {
             Capabilities = { types.Select(t => new ControllerServiceCapability { Rpc = new() { Type = t } }) },
-        });
+        };
     }
 
     public override async Task<CreateVolumeResponse> CreateVolume(CreateVolumeRequest request, ServerCallContext context)
@@ -44,7 +48,11 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         var (parameters, names) = KubernetesParameters.Split(request.Parameters, KubernetesParameters.Volume, [FsTypeParameter], "CreateVolume");
         CheckFsType(parameters, request.VolumeCapabilities);
         var source = Source(request.VolumeContentSource);
-        NodeTopology.Admit(request.AccessibilityRequirements, options.NodeId);
+        if (!pool.HoldsName(ObjectKind.Volume, name))
+        {
+            // A name already held is compared with its first request instead, accessibility included: ALREADY_EXISTS.
+            NodeTopology.Admit(request.AccessibilityRequirements, options.NodeId);
+        }
         var volume = await pool.CreateVolumeAsync(new VolumeRequest
         {
             Name = name,
@@ -58,7 +66,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
             Capabilities = Capabilities.Canonical(request.VolumeCapabilities),
         }, context.CancellationToken);
         await pool.RecordKubernetesNamesAsync(volume.Id, names);
-        return new CreateVolumeResponse { Volume = CsiMessages.Volume(volume, options.NodeId) };
+        return new CreateVolumeResponse { Volume = _messages.Volume(volume) };
     }
 
     public override async Task<DeleteVolumeResponse> DeleteVolume(DeleteVolumeRequest request, ServerCallContext context)

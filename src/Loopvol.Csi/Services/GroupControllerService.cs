@@ -9,16 +9,23 @@ using Cap = Loopvol.Csi.V1.GroupControllerServiceCapability.Types.RPC.Types.Type
 
 namespace Loopvol.Csi.Services;
 
-/// <summary>The CSI GroupController service: crash-consistent volume group snapshots.</summary>
-public sealed class GroupControllerService(StoragePool pool, IVolumeQuiescer quiescer, string nodeId)
+/// <summary>
+/// The CSI GroupController service: crash-consistent volume group snapshots. With <paramref name="tagIds"/> it hands
+/// out IDs tagged with <paramref name="nodeId"/> (<see cref="ControllerOptions.TagIds"/>).
+/// </summary>
+public sealed class GroupControllerService(StoragePool pool, IVolumeQuiescer quiescer, string nodeId, bool tagIds = false)
     : GroupController.GroupControllerBase
 {
+    private readonly CsiMessages _messages = new(nodeId, tagIds);
+
     public override Task<GroupControllerGetCapabilitiesResponse> GroupControllerGetCapabilities(GroupControllerGetCapabilitiesRequest request,
-        ServerCallContext context) =>
-        Task.FromResult(new GroupControllerGetCapabilitiesResponse
-        {
-            Capabilities = { new GroupControllerServiceCapability { Rpc = new() { Type = Cap.CreateDeleteGetVolumeGroupSnapshot } } },
-        });
+        ServerCallContext context) => Task.FromResult(Capabilities());
+
+    /// <summary>What the group controller offers.</summary>
+    public static GroupControllerGetCapabilitiesResponse Capabilities() => new()
+    {
+        Capabilities = { new GroupControllerServiceCapability { Rpc = new() { Type = Cap.CreateDeleteGetVolumeGroupSnapshot } } },
+    };
 
     public override async Task<CreateVolumeGroupSnapshotResponse> CreateVolumeGroupSnapshot(CreateVolumeGroupSnapshotRequest request, ServerCallContext context)
     {
@@ -33,7 +40,7 @@ public sealed class GroupControllerService(StoragePool pool, IVolumeQuiescer qui
             ?? throw new NotFoundException($"source_volume_ids: volume {text} does not exist")).ToList();
         var group = await pool.CreateGroupSnapshotAsync(name, volumes, quiescer, context.CancellationToken);
         await pool.RecordKubernetesNamesAsync(group.Id, names);
-        return new CreateVolumeGroupSnapshotResponse { GroupSnapshot = CsiMessages.GroupSnapshot(group) };
+        return new CreateVolumeGroupSnapshotResponse { GroupSnapshot = _messages.GroupSnapshot(group) };
     }
 
     public override async Task<DeleteVolumeGroupSnapshotResponse> DeleteVolumeGroupSnapshot(DeleteVolumeGroupSnapshotRequest request, ServerCallContext context)
@@ -41,7 +48,9 @@ public sealed class GroupControllerService(StoragePool pool, IVolumeQuiescer qui
         var text = Require.NotEmpty(request.GroupSnapshotId, "group_snapshot_id");
         if (Require.Lookup(text, ObjectKind.Group, nodeId) is { } id)
         {
-            await pool.DeleteGroupSnapshotAsync(id, [.. request.SnapshotIds], context.CancellationToken);
+            // Members as this pool names them: a tag of this node dropped, anything else left to be refused as it is.
+            var members = request.SnapshotIds.Select(m => Require.Lookup(m, ObjectKind.Snapshot, nodeId)?.ToString() ?? m).ToList();
+            await pool.DeleteGroupSnapshotAsync(id, members, context.CancellationToken);
         }
         return new DeleteVolumeGroupSnapshotResponse();
     }
@@ -51,6 +60,6 @@ public sealed class GroupControllerService(StoragePool pool, IVolumeQuiescer qui
         var text = Require.NotEmpty(request.GroupSnapshotId, "group_snapshot_id");
         var group = (Require.Lookup(text, ObjectKind.Group, nodeId) is { } id ? pool.GetGroupSnapshot(id) : null)
                     ?? throw new NotFoundException($"group_snapshot_id {text} does not exist");
-        return Task.FromResult(new GetVolumeGroupSnapshotResponse { GroupSnapshot = CsiMessages.GroupSnapshot(group) });
+        return Task.FromResult(new GetVolumeGroupSnapshotResponse { GroupSnapshot = _messages.GroupSnapshot(group) });
     }
 }

@@ -37,13 +37,15 @@ public static class CsiChannel
     /// ends in <see cref="TlsMaterial.TrustAnchors"/> (and nowhere else), and one of its subject alternative names
     /// (DNS or IP) is the host dialled. A refused server fails the call before any request is sent (Grpc.Net.Client
     /// answers INTERNAL for a failed TLS authentication, which no retry policy repeats) and is logged to
-    /// <paramref name="logger"/> with the reason; a server that refuses this client fails it UNAVAILABLE. Throws
+    /// <paramref name="logger"/> with the reason; a server that refuses this client fails it UNAVAILABLE. With a
+    /// <paramref name="serverName"/>, that name, not the host dialled, is what the server's certificate must carry (and
+    /// what the client asks for by SNI): agents are dialled by pod IPs no certificate can know in advance. Throws
     /// <see cref="ArgumentException"/> for a Unix socket endpoint.
     /// </summary>
     public static GrpcChannel Create(GrpcEndpoint endpoint, TlsMaterial tls, ILogger? logger = null,
-        int maxReceiveMessageSize = DefaultMaxReceiveMessageSize)
+        int maxReceiveMessageSize = DefaultMaxReceiveMessageSize, string? serverName = null)
     {
-        var handler = Handler(endpoint, tls, logger);
+        var handler = Handler(endpoint, tls, logger, serverName);
         return GrpcChannel.ForAddress($"https://{FormatHost(endpoint.Host!)}:{endpoint.Port}", new GrpcChannelOptions
         {
             HttpHandler = handler,
@@ -52,8 +54,9 @@ public static class CsiChannel
         });
     }
 
-    /// <summary>The HTTP handler under a mutual TLS channel (see <see cref="Create(GrpcEndpoint, TlsMaterial, ILogger?, int)"/>).</summary>
-    public static SocketsHttpHandler Handler(GrpcEndpoint endpoint, TlsMaterial tls, ILogger? logger = null)
+    /// <summary>The HTTP handler under a mutual TLS channel (see <see cref="Create(GrpcEndpoint, TlsMaterial, ILogger?, int, string?)"/>).</summary>
+    public static SocketsHttpHandler Handler(GrpcEndpoint endpoint, TlsMaterial tls, ILogger? logger = null,
+        string? serverName = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(tls);
@@ -62,10 +65,11 @@ public static class CsiChannel
             throw new ArgumentException(
                 $"TLS is for a TCP endpoint: {endpoint} is a Unix socket, reached locally without TLS", nameof(endpoint));
         }
-        var host = endpoint.Host!;
+        var host = serverName ?? endpoint.Host!;
         var handler = Handler(endpoint);
         handler.SslOptions = new SslClientAuthenticationOptions
         {
+            TargetHost = serverName,
             ClientCertificateContext = SslStreamCertificateContext.Create(tls.Certificate, tls.Intermediates, offline: true),
             CertificateChainPolicy = tls.ChainPolicy(TlsMaterial.ServerAuthentication),
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,

@@ -127,6 +127,10 @@ public sealed class CsiServer : IAsyncDisposable
         {
             di.AddSingleton(agent);
         }
+        foreach (var other in services.Others)
+        {
+            other.Add(di);
+        }
     }
 
     /// <summary>The services this server maps, and the reflection service itself, as grpcurl lists them.</summary>
@@ -149,6 +153,10 @@ public sealed class CsiServer : IAsyncDisposable
         {
             yield return Agent.V1.Agent.Descriptor;
         }
+        foreach (var other in services.Others)
+        {
+            yield return other.Descriptor;
+        }
         yield return ServerReflection.Descriptor;
     }
 
@@ -170,6 +178,10 @@ public sealed class CsiServer : IAsyncDisposable
         if (services.Agent is not null)
         {
             app.MapGrpcService<AgentService>();
+        }
+        foreach (var other in services.Others)
+        {
+            other.Map(app);
         }
     }
 

@@ -94,11 +94,14 @@ public static class LoopvolCommand
         var shutdown = Flags.Integer("--shutdown-timeout", "Seconds in-flight calls may run on after SIGTERM", 10, 0,
             3600, "must be between 0 and 3600 seconds");
 
+        var cluster = ClusterFlags.Create();
+
         var root = new RootCommand("loopvol: a CSI driver for node-local volumes on loop devices")
         {
             endpoint, nodeId, driverName, dataDir, poolDir, reserve, overcommit, attach, maxVolumes, logLevel, logFormat,
             maxMessage, shutdown, reflection, metrics,
         };
+        cluster.AddTo(root);
         root.Subcommands.Add(JournalCommand.Create(dataDir, poolDir, output ?? Console.Out));
         root.Subcommands.Add(StatusCommand.Create(dataDir, poolDir, output ?? Console.Out));
         root.SetAction((result, cancellationToken) =>
@@ -123,6 +126,7 @@ public static class LoopvolCommand
                 MaxVolumesPerNode = result.GetValue(maxVolumes),
                 Faults = KillAtFault.FromEnvironment(),
             };
+            settings = cluster.Apply(result, settings);
             return run(result.GetValue(poolDir) is { } pool
                 ? settings with { PoolDirectory = Path.GetFullPath(pool) }
                 : settings);
@@ -130,7 +134,7 @@ public static class LoopvolCommand
         return root;
     }
 
-    private static bool TryParseEndpoint(string value, out GrpcEndpoint? endpoint)
+    internal static bool TryParseEndpoint(string value, out GrpcEndpoint? endpoint)
     {
         try
         {

@@ -5,6 +5,7 @@ using Loopvol.Core.Host;
 using Loopvol.Csi;
 using Loopvol.Csi.Services;
 using Loopvol.Csi.Transport;
+using Loopvol.Csi.Transport.Tls;
 using Loopvol.Csi.V1;
 using Loopvol.Journal.Health;
 using Loopvol.NodeHost;
@@ -43,6 +44,11 @@ public sealed partial class Driver : IAsyncDisposable
     public Journal.Journal Journal { get; }
 
     public CsiServer Server { get; }
+
+    /// <summary>Node mode: the agent endpoint's server, serving this node's pool to the central controller.</summary>
+    public CsiServer? AgentServer { get; private init; }
+
+    private TlsMaterial? Tls { get; init; }
 
     /// <summary>
     /// What start-up reconciliation found and left for an operator, one entry a finding, by kind (the labels of
@@ -86,6 +92,8 @@ public sealed partial class Driver : IAsyncDisposable
             dataLock.Dispose();
             throw;
         }
+        TlsMaterial? tls = null;
+        CsiServer? agentServer = null;
         try
         {
             var images = new ImageStore(new PoolLayout(settings.PoolDirectory), settings.Faults);
@@ -110,12 +118,12 @@ public sealed partial class Driver : IAsyncDisposable
             {
                 PoolLog.ImageRecordsWritten(poolLogger, recorded);
             }
-            var identity = new IdentityService(
-                new DriverIdentity(settings.DriverName, DriverIdentity.AssemblyVersion),
-                PluginCapabilities(),
-                [new DataDirectoryCheck(settings.DataDirectory), new JournalReadiness(journal)],
-                loggerFactory.CreateLogger<IdentityService>());
-            var controller = new ControllerService(pool, new ControllerOptions(settings.NodeId, settings.EnableAttach));
+            var info = new DriverIdentity(settings.DriverName, DriverIdentity.AssemblyVersion);
+            IReadOnlyList<IReadinessCheck> checks = [new DataDirectoryCheck(settings.DataDirectory), new JournalReadiness(journal)];
+            var identity = new IdentityService(info, PluginCapabilities(), checks, loggerFactory.CreateLogger<IdentityService>());
+            var agentMode = settings.Mode == DriverMode.Node;
+            var controller = new ControllerService(pool, new ControllerOptions(settings.NodeId, settings.EnableAttach) { TagIds = agentMode });
+            var groups = new GroupControllerService(pool, quiescer, settings.NodeId, agentMode);
             var nodeLogger = loggerFactory.CreateLogger("Loopvol.Node");
             var nodeVolumes = new NodeVolumes(journal, images.Layout, settings.Faults,
                 new NodeHost.Paths.PathGuard(settings.DataDirectory, settings.PoolDirectory), nodeLogger);
@@ -136,25 +144,30 @@ public sealed partial class Driver : IAsyncDisposable
             NodeLog.Reconciled(nodeLogger, journal.NodeVolumes().Count, repairs.Count(r => r.Repaired),
                 repairs.Count(r => !r.Repaired));
             var node = new NodeService(nodeVolumes, new NodeOptions(settings.NodeId, settings.MaxVolumesPerNode));
-            var options = new CsiServerOptions
-            {
-                MaxReceiveMessageSize = settings.MaxMessageSize,
-                ShutdownTimeout = settings.ShutdownTimeout,
-                EnableReflection = settings.EnableReflection,
-            };
+            var options = ServerOptions(settings, null);
             var calls = new CallTracker();
-            var services = new CsiServices(identity)
+            if (agentMode)
             {
-                Controller = controller,
-                Node = node,
-                GroupController = new GroupControllerService(pool, quiescer, settings.NodeId),
-            };
+                // The kubelet's socket serves the node; the pool is served to the controller alone, over mutual TLS.
+                tls = settings.Tls!.Load();
+                agentServer = CsiServer.Create(settings.AgentEndpoint!, new CsiServices(identity)
+                {
+                    Controller = controller,
+                    GroupController = groups,
+                    Agent = new AgentService(pool, info, settings.NodeId),
+                }, ServerOptions(settings, tls), calls, loggerFactory);
+            }
+            // The plugin's capabilities are the same at every endpoint: its Controller is served, by the central one.
+            var services = agentMode
+                ? new CsiServices(identity) { Node = node }
+                : new CsiServices(identity) { Controller = controller, Node = node, GroupController = groups };
             var server = CsiServer.Create(settings.Endpoint, services, options, calls, loggerFactory);
             return new Driver(settings, dataLock, poolLock, reserve, journal, pool, server, calls,
-                loggerFactory.CreateLogger("Loopvol.Driver")) { LeftForOperator = left };
+                loggerFactory.CreateLogger("Loopvol.Driver")) { LeftForOperator = left, AgentServer = agentServer, Tls = tls };
         }
         catch
         {
+            tls?.Dispose();
             journal.Dispose();
             poolLock.Dispose();
             reserve.Dispose();
@@ -172,6 +185,15 @@ public sealed partial class Driver : IAsyncDisposable
         new() { VolumeExpansion = new() { Type = PluginCapability.Types.VolumeExpansion.Types.Type.Online } },
     ];
 
+    /// <summary>The options of a server of this process, over mutual TLS with <paramref name="tls"/>.</summary>
+    internal static CsiServerOptions ServerOptions(DriverSettings settings, TlsMaterial? tls) => new()
+    {
+        MaxReceiveMessageSize = settings.MaxMessageSize,
+        ShutdownTimeout = settings.ShutdownTimeout,
+        EnableReflection = settings.EnableReflection,
+        Tls = tls,
+    };
+
     /// <summary>
     /// Stops serving (in-flight calls get the shutdown timeout), then cancels the handlers still running, even
     /// those whose calls already ended, and waits for them and for the records of answered deletes to be removed
@@ -181,6 +203,8 @@ public sealed partial class Driver : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync().ConfigureAwait(false);
+        await (AgentServer?.DisposeAsync() ?? ValueTask.CompletedTask).ConfigureAwait(false);
+        Tls?.Dispose();
         if (!await _calls.StopAsync(HandlerGrace).ConfigureAwait(false))
         {
             HandlersOutlivedShutdown(_logger, _calls.Running, HandlerGrace.TotalSeconds);

@@ -1,5 +1,6 @@
 using Loopvol.Core.Faults;
 using Loopvol.Csi.Transport;
+using Loopvol.Csi.Transport.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace Loopvol.Hosting;
@@ -10,6 +11,24 @@ public sealed record DriverSettings
     public const string DefaultDataDirectory = "/var/lib/loopvol";
 
     public required GrpcEndpoint Endpoint { get; init; }
+
+    /// <summary>Which role this process plays (docs/cluster.md).</summary>
+    public DriverMode Mode { get; init; } = DriverMode.All;
+
+    /// <summary>Node mode: where the agent endpoint serves this node's pool to the controller (TCP, mutual TLS).</summary>
+    public GrpcEndpoint? AgentEndpoint { get; init; }
+
+    /// <summary>Node and controller mode: this side's certificate and key, and the CA bundle trusted for the other.</summary>
+    public TlsFiles? Tls { get; init; }
+
+    /// <summary>Controller mode: the DNS name every agent's certificate carries; null: the host dialled.</summary>
+    public string? TlsServerName { get; init; }
+
+    /// <summary>Controller mode: the node of a new volume asked for with no topology; null: spread by name.</summary>
+    public string? DefaultNode { get; init; }
+
+    /// <summary>Controller mode: the static agents file (<c>NODE-ID URL</c> a line).</summary>
+    public string? AgentsFile { get; init; }
 
     public required string NodeId { get; init; }
 
@@ -63,4 +82,17 @@ public sealed record DriverSettings
 
     /// <summary>Where to serve Prometheus metrics over HTTP (<see cref="MetricsServer"/>); null: no metrics listener.</summary>
     public MetricsAddress? MetricsAddress { get; init; }
+}
+
+/// <summary>The roles of one executable (docs/cluster.md, "Roles").</summary>
+public enum DriverMode
+{
+    /// <summary>Identity, Controller, GroupController and Node on one socket: one node, everything local.</summary>
+    All,
+
+    /// <summary>Identity and Node on the kubelet socket, and the agent endpoint serving this node's pool.</summary>
+    Node,
+
+    /// <summary>Identity, Controller and GroupController for the central sidecars, routed to the node agents.</summary>
+    Controller,
 }

@@ -92,5 +92,9 @@ public sealed class RouterTests
                 ? throw new UnavailableException($"{agent.NodeId} is down")
                 : Task.FromResult(TryGetValue(agent, out var ids) && ids.Contains(id));
         }
+
+        /// <summary>Names live in the same sets as IDs: no test name looks like an ID.</summary>
+        public Task<bool> HoldsNameAsync(AgentAddress agent, string name, ObjectKind kind, CancellationToken cancellationToken) =>
+            HoldsAsync(agent, name, kind, cancellationToken);
     }
 }

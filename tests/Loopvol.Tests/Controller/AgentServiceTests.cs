@@ -45,6 +45,9 @@ public sealed class AgentServiceTests
             },
             SnapshotIds = { snapshot, snapshot + ".node-1", kept },
             GroupSnapshotIds = { "group-00000000-0000-4000-8000-000000000000" },
+            VolumeNames = { "pvc-unknown", "pvc-deleted", "snap", "pvc-kept", "" },
+            SnapshotNames = { "snap", "pvc-kept" },
+            GroupSnapshotNames = { "snap" },
         });
         var tooMany = Assert.ThrowsAsync<RpcException>(async () => await agent.LocateAsync(new LocateRequest
         {
@@ -58,6 +61,9 @@ public sealed class AgentServiceTests
         Assert.That(located.VolumeIds, Is.EqualTo(new[] { kept + ".node-1", kept }), "unknown, another node's, deleted, malformed and wrong-kind IDs are not here");
         Assert.That(located.SnapshotIds, Is.EqualTo(new[] { snapshot, snapshot + ".node-1" }));
         Assert.That(located.GroupSnapshotIds, Is.Empty);
+        Assert.That(located.VolumeNames, Is.EqualTo(new[] { "pvc-kept" }), "names of this kind reserved here, and no deleted one");
+        Assert.That(located.SnapshotNames, Is.EqualTo(new[] { "snap" }));
+        Assert.That(located.GroupSnapshotNames, Is.Empty);
         Assert.That(tooMany!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
         Assert.That(tooMany.Status.Detail, Does.Contain("volume_ids").And.Contain("1001"));
     }

@@ -48,6 +48,7 @@ public sealed class InProcessDriver : IAsyncDisposable
         try
         {
             await driver.Server.StartAsync();
+            await (driver.Driver.AgentServer?.StartAsync() ?? Task.CompletedTask);
         }
         catch
         {

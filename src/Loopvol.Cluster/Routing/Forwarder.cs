@@ -1,0 +1,59 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Loopvol.Cluster.Discovery;
+using Loopvol.Core.Errors;
+using Loopvol.Core.Ids;
+
+namespace Loopvol.Cluster.Routing;
+
+/// <summary>
+/// Sends a CSI request, unchanged, to the node agent that answers it (docs/cluster.md, "Routing each call"). The
+/// agent validates it and keeps every idempotency and crash rule; the controller only chooses where it goes.
+/// </summary>
+public sealed class Forwarder(IAgentDirectory directory, Router router, AgentConnections agents)
+{
+    /// <summary>The agents known now.</summary>
+    public IReadOnlyList<AgentAddress> Agents => directory.Agents;
+
+    /// <summary>Where new objects are placed, and which agent holds an ID.</summary>
+    public Router Router => router;
+
+    /// <summary>Calls <paramref name="agent"/>.</summary>
+    public Task<T> ToAsync<T>(AgentAddress agent, Func<GrpcChannel, CallOptions, Task<T>> call,
+        CancellationToken cancellationToken) => agents.CallAsync(agent, call, cancellationToken);
+
+    /// <summary>
+    /// Calls the agent that owns <paramref name="id"/>. An ID no agent holds (or text that is no ID at all) goes to
+    /// any agent, which answers exactly as for an object it does not hold: NOT_FOUND, the success of a delete, or
+    /// INVALID_ARGUMENT for a malformed request, all decided in one place.
+    /// </summary>
+    public async Task<T> ToOwnerAsync<T>(string id, ObjectKind kind, Func<GrpcChannel, CallOptions, Task<T>> call,
+        CancellationToken cancellationToken)
+    {
+        var owner = await router.OwnerAsync(id, kind, cancellationToken).ConfigureAwait(false);
+        return owner is null
+            ? await ToAnyAsync(call, cancellationToken).ConfigureAwait(false)
+            : await agents.CallAsync(owner, call, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Calls the first reachable agent in node order: for requests about no object any agent holds. None reachable:
+    /// <see cref="UnavailableException"/>.
+    /// </summary>
+    public async Task<T> ToAnyAsync<T>(Func<GrpcChannel, CallOptions, Task<T>> call, CancellationToken cancellationToken)
+    {
+        UnavailableException? last = null;
+        foreach (var agent in directory.Agents.OrderBy(a => a.NodeId, StringComparer.Ordinal))
+        {
+            try
+            {
+                return await agents.CallAsync(agent, call, cancellationToken).ConfigureAwait(false);
+            }
+            catch (UnavailableException e)
+            {
+                last = e;
+            }
+        }
+        throw last ?? new UnavailableException("no loopvol node agent is known: check the agents file or discovery");
+    }
+}

@@ -1,0 +1,82 @@
+using Loopvol.Cluster.Discovery;
+using Loopvol.Cluster.Routing;
+using Loopvol.Cluster.Services;
+using Loopvol.Core.Concurrency;
+using Loopvol.Csi;
+using Loopvol.Csi.Services;
+using Loopvol.Csi.Transport;
+using Loopvol.Csi.Transport.Tls;
+using Loopvol.Csi.V1;
+using Microsoft.Extensions.Logging;
+
+namespace Loopvol.Hosting;
+
+/// <summary>
+/// The central controller (<c>--mode controller</c>, docs/cluster.md): Identity, Controller and GroupController for
+/// the central sidecars, every call routed to the node agent that owns its object. It holds no state of its own.
+/// </summary>
+public sealed class ClusterController : IAsyncDisposable
+{
+    private readonly TlsMaterial _tls;
+    private readonly AgentConnections _connections;
+    private readonly IAgentDirectory _directory;
+    private readonly CallTracker _calls;
+
+    private ClusterController(CsiServer server, TlsMaterial tls, AgentConnections connections, IAgentDirectory directory,
+        CallTracker calls)
+    {
+        Server = server;
+        _tls = tls;
+        _connections = connections;
+        _directory = directory;
+        _calls = calls;
+    }
+
+    public CsiServer Server { get; }
+
+    /// <summary>Loads the TLS files and the agents' directory and builds the server, without serving yet.</summary>
+    public static ClusterController Create(DriverSettings settings, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var tls = settings.Tls!.Load();
+        try
+        {
+            var logger = loggerFactory.CreateLogger("Loopvol.Cluster");
+            IAgentDirectory directory = AgentsFile.Load(settings.AgentsFile!, logger);
+            var connections = new AgentConnections(agent => CsiChannel.Create(
+                GrpcEndpoint.Tcp(agent.Url.Host.Trim('[', ']'), agent.Url.Port), tls, logger,
+                serverName: settings.TlsServerName), new AgentCallOptions());
+            var forward = new Forwarder(directory, new Router(directory, connections), connections);
+            var identity = new IdentityService(new DriverIdentity(settings.DriverName, DriverIdentity.AssemblyVersion),
+                Driver.PluginCapabilities(), [], loggerFactory.CreateLogger<IdentityService>());
+            var services = new CsiServices(identity)
+            {
+                Others =
+                [
+                    GrpcService.Of(new RoutingControllerService(forward,
+                        new RoutingOptions(settings.EnableAttach) { DefaultNode = settings.DefaultNode }), Controller.Descriptor),
+                    GrpcService.Of(new RoutingGroupControllerService(forward), GroupController.Descriptor),
+                ],
+            };
+            var calls = new CallTracker();
+            var server = CsiServer.Create(settings.Endpoint, services, Driver.ServerOptions(settings, null), calls, loggerFactory);
+            return new ClusterController(server, tls, connections, directory, calls);
+        }
+        catch
+        {
+            tls.Dispose();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync().ConfigureAwait(false);
+        await _calls.StopAsync(Driver.HandlerGrace).ConfigureAwait(false);
+        _calls.Dispose();
+        _connections.Dispose();
+        (_directory as IDisposable)?.Dispose();
+        _tls.Dispose();
+    }
+}
