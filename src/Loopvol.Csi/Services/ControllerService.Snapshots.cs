@@ -68,7 +68,10 @@ public sealed partial class ControllerService
         var text = Require.NotEmpty(request.SnapshotId, "snapshot_id");
         var snapshot = (Require.Lookup(text, ObjectKind.Snapshot, options.NodeId) is { } id ? pool.GetSnapshot(id) : null)
                        ?? throw new NotFoundException($"snapshot_id {text} does not exist");
-        return Task.FromResult(new GetSnapshotResponse { Snapshot = _messages.Snapshot(snapshot) });
+        // The ID as the caller holds it: one made before this node was an agent keeps its untagged form.
+        var answer = _messages.Snapshot(snapshot);
+        answer.SnapshotId = text;
+        return Task.FromResult(new GetSnapshotResponse { Snapshot = answer });
     }
 
     public override Task<ListVolumesResponse> ListVolumes(ListVolumesRequest request, ServerCallContext context)
@@ -97,9 +100,12 @@ public sealed partial class ControllerService
         var text = Require.NotEmpty(request.VolumeId, "volume_id");
         var status = (Require.Lookup(text, ObjectKind.Volume, options.NodeId) is { } id ? pool.GetVolumeStatus(id, options.EnableAttach) : null)
                      ?? throw new NotFoundException($"volume_id {text} does not exist");
+        // The ID as the caller holds it: one made before this node was an agent keeps its untagged form.
+        var volume = _messages.Volume(status.Volume);
+        volume.VolumeId = text;
         return Task.FromResult(new ControllerGetVolumeResponse
         {
-            Volume = _messages.Volume(status.Volume),
+            Volume = volume,
             Status = new ControllerGetVolumeResponse.Types.VolumeStatus
             {
                 VolumeCondition = CsiMessages.Condition(status.Condition),
