@@ -2,6 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Loopvol.Cluster.Discovery;
 using Loopvol.Core.Errors;
+using Loopvol.Core.Faults;
 using Loopvol.Core.Ids;
 
 namespace Loopvol.Cluster.Routing;
@@ -9,9 +10,13 @@ namespace Loopvol.Cluster.Routing;
 /// <summary>
 /// Sends a CSI request, unchanged, to the node agent that answers it (docs/cluster.md, "Routing each call"). The
 /// agent validates it and keeps every idempotency and crash rule; the controller only chooses where it goes.
+/// Test runs may kill the controller at its two steps (<paramref name="faults"/>): <c>route.chosen</c>, the agent
+/// chosen and not yet called, and <c>route.answered</c>, the agent's answer in hand and not yet passed on.
 /// </summary>
-public sealed class Forwarder(IAgentDirectory directory, Router router, AgentConnections agents)
+public sealed class Forwarder(IAgentDirectory directory, Router router, AgentConnections agents, IFaultInjector? faults = null)
 {
+    private readonly IFaultInjector _faults = faults ?? NoFaults.Instance;
+
     /// <summary>The agents known now.</summary>
     public IReadOnlyList<AgentAddress> Agents => directory.Agents;
 
@@ -19,8 +24,14 @@ public sealed class Forwarder(IAgentDirectory directory, Router router, AgentCon
     public Router Router => router;
 
     /// <summary>Calls <paramref name="agent"/>.</summary>
-    public Task<T> ToAsync<T>(AgentAddress agent, Func<GrpcChannel, CallOptions, Task<T>> call,
-        CancellationToken cancellationToken) => agents.CallAsync(agent, call, cancellationToken);
+    public async Task<T> ToAsync<T>(AgentAddress agent, Func<GrpcChannel, CallOptions, Task<T>> call,
+        CancellationToken cancellationToken)
+    {
+        _faults.Reached("route.chosen");
+        var answer = await agents.CallAsync(agent, call, cancellationToken).ConfigureAwait(false);
+        _faults.Reached("route.answered");
+        return answer;
+    }
 
     /// <summary>
     /// Calls the agent that owns <paramref name="id"/>. An ID no agent holds (or text that is no ID at all) goes to
@@ -33,7 +44,7 @@ public sealed class Forwarder(IAgentDirectory directory, Router router, AgentCon
         var owner = await router.OwnerAsync(id, kind, cancellationToken).ConfigureAwait(false);
         return owner is null
             ? await ToAnyAsync(call, cancellationToken).ConfigureAwait(false)
-            : await agents.CallAsync(owner, call, cancellationToken).ConfigureAwait(false);
+            : await ToAsync(owner, call, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -47,7 +58,7 @@ public sealed class Forwarder(IAgentDirectory directory, Router router, AgentCon
         {
             try
             {
-                return await agents.CallAsync(agent, call, cancellationToken).ConfigureAwait(false);
+                return await ToAsync(agent, call, cancellationToken).ConfigureAwait(false);
             }
             catch (UnavailableException e)
             {

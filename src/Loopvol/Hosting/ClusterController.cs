@@ -47,7 +47,7 @@ public sealed class ClusterController : IAsyncDisposable
             var connections = new AgentConnections(agent => CsiChannel.Create(
                 GrpcEndpoint.Tcp(agent.Url.Host.Trim('[', ']'), agent.Url.Port), tls, logger,
                 serverName: settings.TlsServerName), new AgentCallOptions());
-            var forward = new Forwarder(directory, new Router(directory, connections), connections);
+            var forward = new Forwarder(directory, new Router(directory, connections), connections, settings.Faults);
             var identity = new IdentityService(new DriverIdentity(settings.DriverName, DriverIdentity.AssemblyVersion),
                 Driver.PluginCapabilities(), [], loggerFactory.CreateLogger<IdentityService>());
             var services = new CsiServices(identity)
