@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using Loopvol.Cluster.Discovery;
 using Loopvol.Csi.Transport;
 using Loopvol.Csi.Transport.Tls;
 using Loopvol.Hosting;
@@ -32,6 +33,20 @@ internal sealed class ClusterFlags
         "Controller mode: the node agents, one a line: NODE-ID https://HOST:PORT (re-read when it changes)", null,
         Path.IsPathFullyQualified, "must be an absolute path");
 
+    private Option<string> AgentsSelector { get; } = Flags.Text("--agents-selector",
+        "Controller mode: find the agents through the Kubernetes API, as the pods of the node DaemonSet with this " +
+        "label selector (e.g. app.kubernetes.io/component=node), dialled at their container port named 'agent'",
+        null, v => v.Trim().Length > 0, "is empty");
+
+    private Option<string> AgentsNamespace { get; } = Flags.Text("--agents-namespace",
+        "Controller mode, with --agents-selector: the agents' namespace [default: this pod's own]", null,
+        v => v.Length is > 0 and <= 63 && v.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'),
+        "is not a namespace name");
+
+    private Option<string> Kubeconfig { get; } = Flags.Text("--kubeconfig",
+        "Controller mode, with --agents-selector: a kubeconfig file, for running outside the cluster " +
+        "[default: the pod's service account]", null, Path.IsPathFullyQualified, "must be an absolute path");
+
     private Option<string> TlsCert { get; } = Flags.Text("--tls-cert",
         "Node and controller mode: this side's certificate (PEM, intermediates after it)", null,
         Path.IsPathFullyQualified, "must be an absolute path");
@@ -56,7 +71,7 @@ internal sealed class ClusterFlags
 
     public void AddTo(RootCommand root)
     {
-        foreach (var option in new[] { Mode, AgentEndpoint, AgentsFile, DefaultNode, TlsCert, TlsKey, TlsCa, TlsServerName })
+        foreach (var option in new[] { Mode, AgentEndpoint, AgentsFile, AgentsSelector, AgentsNamespace, Kubeconfig, DefaultNode, TlsCert, TlsKey, TlsCa, TlsServerName })
         {
             root.Options.Add(option);
         }
@@ -77,12 +92,21 @@ internal sealed class ClusterFlags
                 : null,
             TlsServerName = result.GetValue(TlsServerName),
             DefaultNode = result.GetValue(DefaultNode),
+            AgentsFromKubernetes = result.GetValue(AgentsSelector) is { } selector
+                ? new KubernetesAgentsOptions
+                {
+                    LabelSelector = selector,
+                    Namespace = result.GetValue(AgentsNamespace),
+                    KubeconfigPath = result.GetValue(Kubeconfig),
+                }
+                : null,
         };
     }
 
     private void Check(CommandResult result)
     {
-        if (result.GetValue(Mode) is not { } text || !Modes.TryGetValue(text, out var mode))
+        var text = result.GetValue(Mode) ?? "all"; // a default is not yet applied when validators run
+        if (!Modes.TryGetValue(text, out var mode))
         {
             return;
         }
@@ -104,6 +128,20 @@ internal sealed class ClusterFlags
         Only(AgentsFile, DriverMode.Controller);
         Only(TlsServerName, DriverMode.Controller);
         Only(DefaultNode, DriverMode.Controller);
+        Only(AgentsSelector, DriverMode.Controller);
+        Only(AgentsNamespace, DriverMode.Controller);
+        Only(Kubeconfig, DriverMode.Controller);
+        if (result.GetResult(AgentsSelector) is null)
+        {
+            foreach (var option in new[] { AgentsNamespace, Kubeconfig }.Where(o => result.GetResult(o) is not null))
+            {
+                result.AddError($"{option.Name} goes with --agents-selector");
+            }
+        }
+        if (result.GetResult(AgentsSelector) is not null && result.GetResult(AgentsFile) is not null)
+        {
+            result.AddError("--agents-file and --agents-selector are two ways to find the agents: give one");
+        }
         if (mode == DriverMode.All)
         {
             foreach (var tls in new[] { TlsCert, TlsKey, TlsCa }.Where(o => result.GetResult(o) is not null))
@@ -112,7 +150,14 @@ internal sealed class ClusterFlags
             }
             return;
         }
-        Needs(mode == DriverMode.Node ? AgentEndpoint : AgentsFile);
+        if (mode == DriverMode.Node)
+        {
+            Needs(AgentEndpoint);
+        }
+        else if (result.GetResult(AgentsFile) is null && result.GetResult(AgentsSelector) is null)
+        {
+            result.AddError("--mode controller needs --agents-file or --agents-selector");
+        }
         Needs(TlsCert);
         Needs(TlsKey);
         Needs(TlsCa);

@@ -43,7 +43,9 @@ public sealed class ClusterController : IAsyncDisposable
         try
         {
             var logger = loggerFactory.CreateLogger("Loopvol.Cluster");
-            IAgentDirectory directory = AgentsFile.Load(settings.AgentsFile!, logger);
+            IAgentDirectory directory = settings.AgentsFromKubernetes is { } kubernetes
+                ? KubernetesAgents.Start(kubernetes, loggerFactory)
+                : AgentsFile.Load(settings.AgentsFile!, logger);
             var connections = new AgentConnections(agent => CsiChannel.Create(
                 GrpcEndpoint.Tcp(agent.Url.Host.Trim('[', ']'), agent.Url.Port), tls, logger,
                 serverName: settings.TlsServerName), new AgentCallOptions());

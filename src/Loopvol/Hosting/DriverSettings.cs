@@ -27,6 +27,9 @@ public sealed record DriverSettings
     /// <summary>Controller mode: the node of a new volume asked for with no topology; null: spread by name.</summary>
     public string? DefaultNode { get; init; }
 
+    /// <summary>Controller mode: find the agents through the Kubernetes API (the node DaemonSet's pods); null: the file.</summary>
+    public Cluster.Discovery.KubernetesAgentsOptions? AgentsFromKubernetes { get; init; }
+
     /// <summary>Controller mode: the static agents file (<c>NODE-ID URL</c> a line).</summary>
     public string? AgentsFile { get; init; }
 
