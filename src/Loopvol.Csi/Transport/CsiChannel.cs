@@ -51,6 +51,10 @@ public static class CsiChannel
             HttpHandler = handler,
             DisposeHttpClient = true,
             MaxReceiveMessageSize = maxReceiveMessageSize,
+            // A peer that restarts (a node agent) is dialled again within a second or two, not after gRPC's default
+            // backoff of up to two minutes, during which every call to it would fail at once.
+            InitialReconnectBackoff = TimeSpan.FromMilliseconds(100),
+            MaxReconnectBackoff = TimeSpan.FromSeconds(2),
         });
     }
 

@@ -39,6 +39,10 @@ public sealed class ClusterController : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        if (settings.Endpoint.SocketPath is { } socket)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(socket)!); // By default, <data-dir>/csi.sock.
+        }
         var tls = settings.Tls!.Load();
         try
         {

@@ -40,8 +40,9 @@ public static partial class DriverHost
                 {
                     // Metrics first, so that the first call served is counted.
                     await (metrics?.StartAsync() ?? Task.CompletedTask).ConfigureAwait(false);
-                    await driver.Server.StartAsync().ConfigureAwait(false);
+                    // The agent endpoint first: the kubelet's socket answering is the sign that all of it serves.
                     await (driver.AgentServer?.StartAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+                    await driver.Server.StartAsync().ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

@@ -47,8 +47,8 @@ public sealed class InProcessDriver : IAsyncDisposable
         var driver = new InProcessDriver(dir, loggers, logs, settings, await Driver.CreateAsync(settings, loggers));
         try
         {
-            await driver.Server.StartAsync();
             await (driver.Driver.AgentServer?.StartAsync() ?? Task.CompletedTask);
+            await driver.Server.StartAsync();
         }
         catch
         {
