@@ -23,6 +23,9 @@ public sealed partial class DeploymentTests
     [TestCase(ServiceMonitorValues)]
     [TestCase(PodMonitorValues)]
     [TestCase("metrics-off-values.yaml")]
+    [TestCase(CentralValues)]
+    [TestCase(CentralCustomValues)]
+    [TestCase(CentralSecretsValues)]
     public async Task HelmLint_Passes(string? values)
     {
         var output = await Processes.RunAsync(Rendered.Helm, [
