@@ -16,10 +16,11 @@ public sealed partial class DeploymentTests
 
     private static IEnumerable<TestCaseData> CentralRenders()
     {
-        yield return new TestCaseData("kustomize", null).SetName("CentralKustomization_KeepsTheInvariants");
-        yield return new TestCaseData("helm", CentralValues).SetName("ChartCentral_KeepsTheInvariants");
-        yield return new TestCaseData("helm", CentralCustomValues).SetName("ChartCentralCustomValues_KeepTheInvariants");
-        yield return new TestCaseData("helm", CentralSecretsValues).SetName("ChartCentralExistingSecrets_KeepTheInvariants");
+        // Named by their arguments: each test below takes all four.
+        yield return new TestCaseData("kustomize", null).SetArgDisplayNames("kustomize", "central");
+        yield return new TestCaseData("helm", CentralValues).SetArgDisplayNames("helm", CentralValues);
+        yield return new TestCaseData("helm", CentralCustomValues).SetArgDisplayNames("helm", CentralCustomValues);
+        yield return new TestCaseData("helm", CentralSecretsValues).SetArgDisplayNames("helm", CentralSecretsValues);
     }
 
     private static Task<Rendered> RenderCentralAsync(string tool, string? values) =>
