@@ -23,6 +23,9 @@ public sealed partial class DeploymentTests
     [TestCase(ServiceMonitorValues)]
     [TestCase(PodMonitorValues)]
     [TestCase("metrics-off-values.yaml")]
+    [TestCase(CentralValues)]
+    [TestCase(CentralCustomValues)]
+    [TestCase(CentralSecretsValues)]
     public async Task HelmLint_Passes(string? values)
     {
         var output = await Processes.RunAsync(Rendered.Helm, [
@@ -89,6 +92,10 @@ public sealed partial class DeploymentTests
                 "--node-deployment=true", "--enable-capacity", "--strict-topology", "--immediate-topology=false",
             }));
             Assert.That(Rendered.Args(r.Container("csi-snapshotter")), Does.Contain("--node-deployment=true"));
+            // csi-resizer starts only once it has listed every pod of the cluster, unless told not to handle "in use".
+            var account = r.PodTemplate.GetProperty("spec").GetProperty("serviceAccountName").GetString()!;
+            Assert.That(Rendered.Args(r.Container("csi-resizer")).Contains("--handle-volume-inuse-error=false") ||
+                new Rbac(r).Allows(account, "loopvol", "", "pods", "list", ns: null), Is.True, "the resizer would never start");
             var spec = r.One("CSIDriver").GetProperty("spec");
             Assert.That(spec.GetProperty("attachRequired").GetBoolean(), Is.False, "no ControllerPublish without --enable-attach");
             Assert.That(spec.GetProperty("storageCapacity").GetBoolean(), Is.True);

@@ -14,8 +14,9 @@ public sealed class Rendered(IReadOnlyList<JsonElement> objects)
 
     public static string Kubectl => Tool("kubectl");
 
-    public static async Task<Rendered> KustomizeAsync() =>
-        await ParseAsync(await Processes.RunAsync(Kubectl, ["kustomize", Path.Combine(Root, "deploy", "kubernetes")]));
+    /// <summary>The kustomization in <paramref name="directory"/>, relative to the repository root.</summary>
+    public static async Task<Rendered> KustomizeAsync(string directory = "deploy/kubernetes") =>
+        await ParseAsync(await Processes.RunAsync(Kubectl, ["kustomize", Path.Combine(Root, directory)]));
 
     public static async Task<Rendered> HelmAsync(string? valuesFile = null) =>
         await ParseAsync(await Processes.RunAsync(Helm, [
@@ -27,14 +28,30 @@ public sealed class Rendered(IReadOnlyList<JsonElement> objects)
 
     public JsonElement One(string kind) => OfKind(kind).Single();
 
-    public JsonElement Container(string name) => One("DaemonSet").GetProperty("spec").GetProperty("template")
-        .GetProperty("spec").GetProperty("containers").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
+    /// <summary>A container of the DaemonSet's pods.</summary>
+    public JsonElement Container(string name) => Container("DaemonSet", name);
 
-    public IEnumerable<JsonElement> Containers => One("DaemonSet").GetProperty("spec").GetProperty("template")
-        .GetProperty("spec").GetProperty("containers").EnumerateArray();
+    /// <summary>A container of the pods of the one workload of this kind (DaemonSet or Deployment).</summary>
+    public JsonElement Container(string kind, string name) =>
+        ContainersOf(kind).Single(c => c.GetProperty("name").GetString() == name);
+
+    public IEnumerable<JsonElement> Containers => ContainersOf("DaemonSet");
+
+    public IEnumerable<JsonElement> ContainersOf(string kind) =>
+        PodTemplateOf(kind).GetProperty("spec").GetProperty("containers").EnumerateArray();
 
     /// <summary>The DaemonSet's pod template: its metadata and spec.</summary>
-    public JsonElement PodTemplate => One("DaemonSet").GetProperty("spec").GetProperty("template");
+    public JsonElement PodTemplate => PodTemplateOf("DaemonSet");
+
+    public JsonElement PodTemplateOf(string kind) => One(kind).GetProperty("spec").GetProperty("template");
+
+    /// <summary>A volume of the pods of the one workload of this kind.</summary>
+    public JsonElement Volume(string kind, string name) => PodTemplateOf(kind).GetProperty("spec").GetProperty("volumes")
+        .EnumerateArray().Single(v => v.GetProperty("name").GetString() == name);
+
+    /// <summary>The object of this kind and name.</summary>
+    public JsonElement Named(string kind, string name) =>
+        OfKind(kind).Single(o => o.GetProperty("metadata").GetProperty("name").GetString() == name);
 
     public IReadOnlyDictionary<string, string> PodLabels => Map(PodTemplate.GetProperty("metadata"), "labels");
 
@@ -66,7 +83,18 @@ public sealed class Rendered(IReadOnlyList<JsonElement> objects)
         .GetProperty("volumes").EnumerateArray().Single(v => v.GetProperty("name").GetString() == volume)
         .GetProperty("hostPath").GetProperty("path").GetString()!;
 
-    private static async Task<Rendered> ParseAsync(string yaml)
+    /// <summary>JSON text of an element with the properties of every object in name order: kustomize sorts them, helm
+    /// keeps the template's order.</summary>
+    public static string Canonical(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => "{" + string.Join(",", element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => JsonSerializer.Serialize(p.Name) + ":" + Canonical(p.Value))) + "}",
+        JsonValueKind.Array => "[" + string.Join(",", element.EnumerateArray().Select(Canonical)) + "]",
+        _ => element.GetRawText(),
+    };
+
+    /// <summary>Objects from YAML (one or more documents), e.g. what a script printed.</summary>
+    public static async Task<Rendered> ParseAsync(string yaml)
     {
         using var dir = new TempDirectory();
         var file = dir.Combine("objects.yaml");
