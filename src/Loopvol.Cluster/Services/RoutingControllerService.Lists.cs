@@ -1,3 +1,4 @@
+using Google.Protobuf.Collections;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Loopvol.Cluster.Routing;
@@ -14,15 +15,12 @@ public sealed partial class RoutingControllerService
     public override async Task<ListVolumesResponse> ListVolumes(ListVolumesRequest request, ServerCallContext context)
     {
         var response = new ListVolumesResponse();
-        response.NextToken = await MergedListing.ReadAsync(forward.Agents, request.StartingToken, request.MaxEntries,
-            async (agent, token, max, cancellationToken) =>
+        response.NextToken = await MergeAsync(request.StartingToken, request.MaxEntries, response.Entries,
+            async (client, token, max, call) =>
             {
-                var page = await forward.ToAsync(agent, (channel, options) => new Client(channel).ListVolumesAsync(
-                    new ListVolumesRequest { StartingToken = token, MaxEntries = max }, options).ResponseAsync,
-                    cancellationToken).ConfigureAwait(false);
-                response.Entries.AddRange(page.Entries);
-                return (page.Entries.Count, page.NextToken);
-            }, context.CancellationToken).ConfigureAwait(false);
+                var page = await client.ListVolumesAsync(new ListVolumesRequest { StartingToken = token, MaxEntries = max }, call);
+                return (page.Entries, page.NextToken);
+            }, context).ConfigureAwait(false);
         return response;
     }
 
@@ -43,15 +41,13 @@ public sealed partial class RoutingControllerService
             return await forward.ToOwnerAsync(request.SourceVolumeId, ObjectKind.Volume, Call, context.CancellationToken).ConfigureAwait(false);
         }
         var response = new ListSnapshotsResponse();
-        response.NextToken = await MergedListing.ReadAsync(forward.Agents, request.StartingToken, request.MaxEntries,
-            async (agent, token, max, cancellationToken) =>
+        response.NextToken = await MergeAsync(request.StartingToken, request.MaxEntries, response.Entries,
+            async (client, token, max, call) =>
             {
-                var page = await forward.ToAsync(agent, (channel, options) => new Client(channel).ListSnapshotsAsync(
-                    new ListSnapshotsRequest { StartingToken = token, MaxEntries = max, Secrets = { request.Secrets } },
-                    options).ResponseAsync, cancellationToken).ConfigureAwait(false);
-                response.Entries.AddRange(page.Entries);
-                return (page.Entries.Count, page.NextToken);
-            }, context.CancellationToken).ConfigureAwait(false);
+                var page = await client.ListSnapshotsAsync(
+                    new ListSnapshotsRequest { StartingToken = token, MaxEntries = max, Secrets = { request.Secrets } }, call);
+                return (page.Entries, page.NextToken);
+            }, context).ConfigureAwait(false);
         return response;
     }
 
@@ -76,4 +72,16 @@ public sealed partial class RoutingControllerService
             .ConfigureAwait(false);
         return new GetCapacityResponse { AvailableCapacity = answers.Sum(a => a.AvailableCapacity) };
     }
+
+    /// <summary>Reads every agent's pages into <paramref name="entries"/>, as <see cref="MergedListing"/> orders them.</summary>
+    private Task<string> MergeAsync<TEntry>(string startingToken, int maxEntries, RepeatedField<TEntry> entries,
+        Func<Client, string, int, CallOptions, Task<(RepeatedField<TEntry> Entries, string NextToken)>> page,
+        ServerCallContext context) =>
+        MergedListing.ReadAsync(forward.Agents, startingToken, maxEntries, async (agent, token, max, cancellationToken) =>
+        {
+            var (read, next) = await forward.ToAsync(agent, (channel, call) => page(new Client(channel), token, max, call),
+                cancellationToken).ConfigureAwait(false);
+            entries.AddRange(read);
+            return (read.Count, next);
+        }, context.CancellationToken);
 }

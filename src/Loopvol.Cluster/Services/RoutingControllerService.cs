@@ -54,44 +54,31 @@ public sealed partial class RoutingControllerService(Forwarder forward, RoutingO
     }
 
     public override Task<DeleteVolumeResponse> DeleteVolume(DeleteVolumeRequest request, ServerCallContext context) =>
-        forward.ToOwnerAsync(request.VolumeId, ObjectKind.Volume,
-            (channel, call) => new Client(channel).DeleteVolumeAsync(request, call).ResponseAsync, context.CancellationToken);
+        ToOwnerAsync(request.VolumeId, ObjectKind.Volume, (client, call) => client.DeleteVolumeAsync(request, call), context);
 
     public override Task<ControllerPublishVolumeResponse> ControllerPublishVolume(ControllerPublishVolumeRequest request,
         ServerCallContext context) =>
-        forward.ToOwnerAsync(request.VolumeId, ObjectKind.Volume,
-            (channel, call) => new Client(channel).ControllerPublishVolumeAsync(request, call).ResponseAsync,
-            context.CancellationToken);
+        ToOwnerAsync(request.VolumeId, ObjectKind.Volume, (client, call) => client.ControllerPublishVolumeAsync(request, call), context);
 
     public override Task<ControllerUnpublishVolumeResponse> ControllerUnpublishVolume(ControllerUnpublishVolumeRequest request,
         ServerCallContext context) =>
-        forward.ToOwnerAsync(request.VolumeId, ObjectKind.Volume,
-            (channel, call) => new Client(channel).ControllerUnpublishVolumeAsync(request, call).ResponseAsync,
-            context.CancellationToken);
+        ToOwnerAsync(request.VolumeId, ObjectKind.Volume, (client, call) => client.ControllerUnpublishVolumeAsync(request, call), context);
 
     public override Task<ValidateVolumeCapabilitiesResponse> ValidateVolumeCapabilities(ValidateVolumeCapabilitiesRequest request,
         ServerCallContext context) =>
-        forward.ToOwnerAsync(request.VolumeId, ObjectKind.Volume,
-            (channel, call) => new Client(channel).ValidateVolumeCapabilitiesAsync(request, call).ResponseAsync,
-            context.CancellationToken);
+        ToOwnerAsync(request.VolumeId, ObjectKind.Volume, (client, call) => client.ValidateVolumeCapabilitiesAsync(request, call), context);
 
     public override Task<ControllerExpandVolumeResponse> ControllerExpandVolume(ControllerExpandVolumeRequest request,
         ServerCallContext context) =>
-        forward.ToOwnerAsync(request.VolumeId, ObjectKind.Volume,
-            (channel, call) => new Client(channel).ControllerExpandVolumeAsync(request, call).ResponseAsync,
-            context.CancellationToken);
+        ToOwnerAsync(request.VolumeId, ObjectKind.Volume, (client, call) => client.ControllerExpandVolumeAsync(request, call), context);
 
     public override Task<ControllerGetVolumeResponse> ControllerGetVolume(ControllerGetVolumeRequest request,
         ServerCallContext context) =>
-        forward.ToOwnerAsync(request.VolumeId, ObjectKind.Volume,
-            (channel, call) => new Client(channel).ControllerGetVolumeAsync(request, call).ResponseAsync,
-            context.CancellationToken);
+        ToOwnerAsync(request.VolumeId, ObjectKind.Volume, (client, call) => client.ControllerGetVolumeAsync(request, call), context);
 
     public override Task<ControllerModifyVolumeResponse> ControllerModifyVolume(ControllerModifyVolumeRequest request,
         ServerCallContext context) =>
-        forward.ToOwnerAsync(request.VolumeId, ObjectKind.Volume,
-            (channel, call) => new Client(channel).ControllerModifyVolumeAsync(request, call).ResponseAsync,
-            context.CancellationToken);
+        ToOwnerAsync(request.VolumeId, ObjectKind.Volume, (client, call) => client.ControllerModifyVolumeAsync(request, call), context);
 
     /// <summary>A name some node already holds goes to that node; a new snapshot to its source volume's node.</summary>
     public override async Task<CreateSnapshotResponse> CreateSnapshot(CreateSnapshotRequest request, ServerCallContext context)
@@ -108,13 +95,15 @@ public sealed partial class RoutingControllerService(Forwarder forward, RoutingO
     }
 
     public override Task<DeleteSnapshotResponse> DeleteSnapshot(DeleteSnapshotRequest request, ServerCallContext context) =>
-        forward.ToOwnerAsync(request.SnapshotId, ObjectKind.Snapshot,
-            (channel, call) => new Client(channel).DeleteSnapshotAsync(request, call).ResponseAsync,
-            context.CancellationToken);
+        ToOwnerAsync(request.SnapshotId, ObjectKind.Snapshot, (client, call) => client.DeleteSnapshotAsync(request, call), context);
 
     public override Task<GetSnapshotResponse> GetSnapshot(GetSnapshotRequest request, ServerCallContext context) =>
-        forward.ToOwnerAsync(request.SnapshotId, ObjectKind.Snapshot,
-            (channel, call) => new Client(channel).GetSnapshotAsync(request, call).ResponseAsync,
+        ToOwnerAsync(request.SnapshotId, ObjectKind.Snapshot, (client, call) => client.GetSnapshotAsync(request, call), context);
+
+    /// <summary>Forwards to the agent that owns <paramref name="id"/> (any agent, when none holds it).</summary>
+    private Task<T> ToOwnerAsync<T>(string id, ObjectKind kind, Func<Client, CallOptions, AsyncUnaryCall<T>> call,
+        ServerCallContext context) =>
+        forward.ToOwnerAsync(id, kind, (channel, options) => call(new Client(channel), options).ResponseAsync,
             context.CancellationToken);
 
     /// <summary>The nodes a topology requirement names, preferred ones first, each once.</summary>
