@@ -79,7 +79,10 @@ public static class CsiChannel
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
             RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
             {
-                if (PeerCertificate.Refusal(certificate, chain, errors, host) is { } reason)
+                // SocketsHttpHandler checks the name dialled, whatever TargetHost says; with a server name, that name
+                // alone counts, and Refusal checks it among the subject alternative names.
+                var found = serverName is null ? errors : errors & ~SslPolicyErrors.RemoteCertificateNameMismatch;
+                if (PeerCertificate.Refusal(certificate, chain, found, host) is { } reason)
                 {
                     TransportLog.ServerRefused(logger ?? NullLogger.Instance, host, reason);
                     return false;

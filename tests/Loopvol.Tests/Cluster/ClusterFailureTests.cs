@@ -78,7 +78,7 @@ public sealed class ClusterFailureTests
     }
 
     [Test]
-    public async Task AgentEndpoint_RefusesClientsWithoutTheCa_AndTheControllerRefusesAgentsOfAnotherCa()
+    public async Task AgentEndpoint_RefusesClientsWithoutTheCa_AndTheControllerRefusesAgentsOfAnotherCaOrName()
     {
         await using var cluster = await ThreeNodes.StartAsync();
         using var dir = new TempDirectory();
@@ -86,20 +86,24 @@ public sealed class ClusterFailureTests
         var endpoint = cluster.AgentEndpoint(0);
         using var foreignMaterial = other.Write(dir.Path, "foreign", other.Client(), cluster.Ca).Load();
         using var trustingOtherMaterial = cluster.Ca.Write(dir.Path, "mistrusting", cluster.Ca.Client(), other).Load();
-        using var foreign = CsiChannel.Create(endpoint, foreignMaterial);
-        using var mistrusting = CsiChannel.Create(endpoint, trustingOtherMaterial);
+        using var foreign = CsiChannel.Create(endpoint, foreignMaterial, serverName: ThreeNodes.ServerName);
+        using var mistrusting = CsiChannel.Create(endpoint, trustingOtherMaterial, serverName: ThreeNodes.ServerName);
         using var plain = CsiChannel.Create(endpoint);
+        using var ownMaterial = cluster.Ca.Write(dir.Path, "own", cluster.Ca.Client(), cluster.Ca).Load();
+        using var misnamed = CsiChannel.Create(endpoint, ownMaterial, serverName: "another-agent");
+        using var byAddress = CsiChannel.Create(endpoint, ownMaterial);
 
-        var refusals = new[] { foreign, mistrusting, plain }.Select(channel => Assert.ThrowsAsync<RpcException>(async () =>
+        var refusals = new[] { foreign, mistrusting, plain, misnamed, byAddress }.Select(channel => Assert.ThrowsAsync<RpcException>(async () =>
             await new Agent.V1.Agent.AgentClient(channel).DescribeAsync(new Agent.V1.DescribeRequest(),
                 deadline: DateTime.UtcNow.AddSeconds(10)))).ToList();
-        using var ownMaterial = cluster.Ca.Write(dir.Path, "own", cluster.Ca.Client(), cluster.Ca).Load();
-        using var own = CsiChannel.Create(endpoint, ownMaterial);
+        using var own = CsiChannel.Create(endpoint, ownMaterial, serverName: ThreeNodes.ServerName);
         var described = await new Agent.V1.Agent.AgentClient(own).DescribeAsync(new Agent.V1.DescribeRequest());
 
         Assert.That(refusals.Select(r => r!.StatusCode), Has.None.EqualTo(StatusCode.OK));
         Assert.That(refusals[0]!.StatusCode, Is.EqualTo(StatusCode.Unavailable), "the agent refused the handshake");
         Assert.That(refusals[1]!.StatusCode, Is.EqualTo(StatusCode.Internal), "the client refused the agent");
+        Assert.That(refusals[3]!.StatusCode, Is.EqualTo(StatusCode.Internal), "the agent's certificate names another server");
+        Assert.That(refusals[4]!.StatusCode, Is.EqualTo(StatusCode.Internal), "nor does it name the address dialled");
         Assert.That(described.NodeId, Is.EqualTo("node-a"), "a client of the cluster's CA is served");
     }
 }

@@ -15,6 +15,9 @@ internal sealed class ThreeNodes : IAsyncDisposable
 {
     public static readonly string[] NodeIds = ["node-a", "node-b", "node-c"];
 
+    /// <summary>The DNS name the agents' certificate carries (<c>--tls-server-name</c>).</summary>
+    public const string ServerName = "loopvol-agent";
+
     private readonly TempDirectory _dir;
     private readonly List<InProcessDriver?> _nodes;
 
@@ -49,7 +52,8 @@ internal sealed class ThreeNodes : IAsyncDisposable
     {
         var dir = new TempDirectory();
         var ca = TestCa.CreateRoot("loopvol test CA");
-        var agentTls = ca.Write(dir.Path, "agent", ca.Server(["127.0.0.1"]), ca);
+        // As the chart makes them: the agents' certificate names a DNS name, not the addresses they are dialled at.
+        var agentTls = ca.Write(dir.Path, "agent", ca.Server([ServerName]), ca);
         var controllerTls = ca.Write(dir.Path, "controller", ca.Client(), ca);
         var nodes = new List<InProcessDriver?>();
         try
@@ -77,6 +81,7 @@ internal sealed class ThreeNodes : IAsyncDisposable
                 Mode = DriverMode.Controller,
                 AgentsFile = agents,
                 Tls = controllerTls,
+                TlsServerName = ServerName,
             };
             var controller = ClusterController.Create(settings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
             await controller.Server.StartAsync();
