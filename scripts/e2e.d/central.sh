@@ -71,7 +71,7 @@ pass "chart rendered (deployment.mode=central) and applied$switched: $(grep -c '
 
 step "node agent (--mode node) and controller (--mode controller) as host processes, with the chart's arguments"
 free_port() { # port: that port if nothing listens on it on 127.0.0.1, else a free one
-  if ss -ltnH "sport = :$1" | grep -q .; then
+  if [ -n "$(ss -ltnH "sport = :$1")" ]; then
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
   else echo "$1"; fi
 }
@@ -109,7 +109,7 @@ start_controller() {
   ( for e in "${CONTROLLER_ENVS[@]+"${CONTROLLER_ENVS[@]}"}"; do export "${e?}"; done
     start "$PFX-controller" dotnet "$DLL" "${CONTROLLER_ARGS[@]}" >/dev/null )
 }
-driver_up() { listening "$SOCK" && ss -ltnH "sport = :$AGENT_PORT" | grep -q .; }
+driver_up() { listening "$SOCK" && [ -n "$(ss -ltnH "sport = :$AGENT_PORT")" ]; }
 controller_up() { listening "$CSOCK"; }
 echo "node agent: ${AGENT_ENVS[*]} dotnet $DLL ${AGENT_ARGS[*]}"
 echo "controller: dotnet $DLL ${CONTROLLER_ARGS[*]}"

@@ -52,19 +52,23 @@ for key, value in json.load(sys.stdin)["data"].items():
         f.write(base64.b64decode(value))' "$2"
 }
 
+has_arg() { # regex: true if one of C_ARGS matches it whole (no pipe into grep -q: with pipefail, printf's SIGPIPE
+  local a  # when grep quits early turns a match into a failure)
+  for a in "${C_ARGS[@]}"; do [[ $a =~ ^$1$ ]] && return 0; done
+  return 1
+}
 start_sidecar() { # short-name: starts $PFX-<short-name> with the chart's arguments and environment
   local kind workload c bin e
   read -r kind workload c bin <<<"$(sidecar_of "$1")"
   container "$kind" "$workload" "$c"
-  printf '%s\n' "${C_ARGS[@]}" | grep -q '^--csi-address=/' || abort "$c: no --csi-address in the chart's args"
+  has_arg '--csi-address=/.*' || abort "$c: no --csi-address in the chart's args"
   case $c in
     node-driver-registrar) C_ARGS+=(--plugin-registration-path="$KROOT/plugins_registry") ;; # its /registration mount
     *) C_ARGS+=(--kubeconfig="$STATE/sidecars.kubeconfig") ;;
   esac
   # In a pod, csi-lib-utils takes the lease's namespace from the service account's namespace file; on the host
   # it would fall back to "default".
-  printf '%s\n' "${C_ARGS[@]}" | grep -qx -- '--leader-election\(=true\)\?' &&
-    C_ARGS+=(--leader-election-namespace="$CHART_NS")
+  has_arg '--leader-election(=true)?' && C_ARGS+=(--leader-election-namespace="$CHART_NS")
   echo "$c: ${C_ENVS[*]+"${C_ENVS[*]} "}$bin ${C_ARGS[*]}"
   ( for e in "${C_ENVS[@]+"${C_ENVS[@]}"}"; do export "${e?}"; done; start "$PFX-$1" "$BIN/$bin" "${C_ARGS[@]}" >/dev/null )
 }
@@ -104,7 +108,7 @@ listening() { ss -xlH 2>/dev/null | awk -v s="$1" '$5 == s {f = 1} END {exit !f}
 check_registration() { # owner-kind: kubelet registered the driver (node-driver-registrar), the node's topology label,
   # and the provisioner's CSIStorageCapacity objects, owned by the workload of that kind
   local lbl owners
-  csinode() { k get csinode "$NODE" -o jsonpath="{.spec.drivers[?(@.name==\"$DRIVER\")].nodeID}" 2>/dev/null | grep -qx "$NODE"; }
+  csinode() { [ "$(k get csinode "$NODE" -o jsonpath="{.spec.drivers[?(@.name==\"$DRIVER\")].nodeID}" 2>/dev/null)" = "$NODE" ]; }
   until_ok "$TIMEOUT" csinode || fail "kubelet did not register $DRIVER in CSINode $NODE"
   lbl=$(k get node "$NODE" -o jsonpath="{.metadata.labels.${TOPO//./\\.}}")
   [ "$lbl" = "$NODE" ] && pass "sidecars running ($(tr '\n' ' ' <"$RUN/supervised"| sed 's/ $//')); kubelet registered $DRIVER (CSINode nodeID $NODE, label $TOPO=$lbl)" ||
