@@ -3,6 +3,7 @@
 
 step "pods on $NODE: a Filesystem PVC (fsGroup 2345, runAsUser 1000) and a Block PVC writing data"
 TOKEN=e2e-$(date +%s)-$RANDOM
+KUBELET_LINES=$(wc -l <"$RUN/kubelet.log")   # kubelet's log lines of an earlier mode
 pvc fs loopvol 64Mi
 pvc blk loopvol 64Mi Block
 sc e2e-xfs WaitForFirstConsumer fsType=xfs
@@ -85,20 +86,28 @@ else
   fail "after the kubelet restart: $(kn get pod -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase} {end}'), beats $(beats)"
 fi
 
-step "driver killed with SIGKILL under the running pods, then restarted"
+# Per node: the driver. Central: the node agent (the kubelet's socket and the node's pool), then the controller (the
+# central sidecars' socket); each comes back with the same arguments.
+if [ "$MODE" = central ]; then
+  KILLED="driver controller"; step "node agent, then controller, killed with SIGKILL under the running pods, then restarted"
+else
+  KILLED=driver; step "driver killed with SIGKILL under the running pods, then restarted"
+fi
 [ -s "$RUN/restarts.log" ] && fail "sidecars exited before the driver was killed: $(cat "$RUN/restarts.log")"
-kill -KILL "$(cat "$RUN/lv-driver.pid")"
-sleep 2
-"$LAB/down.sh" lv-driver >/dev/null
-start_driver
-until_ok 60 test -S "$SOCK" || fail "driver did not come back"
+for p in $KILLED; do
+  kill -KILL "$(cat "$RUN/$PFX-$p.pid")"
+  sleep 2
+  "$LAB/down.sh" "$PFX-$p" >/dev/null
+  "start_$p"
+  until_ok 60 "${p}_up" || fail "$p did not come back"
+done
 # csi-lib-utils makes csi-provisioner, csi-snapshotter and csi-resizer exit when they lose the driver's connection
 # (10 to 40 s later); supervise restarts them as kubelet would.
 sleep 45
 echo "sidecar restarts after the SIGKILL: $(tr '\n' ';' <"$RUN/restarts.log")"
 if all_running && beating && grep -qx "$TOKEN" "$FS_PUB/token" &&
   [ "$(dd if="$BLK_PUB" bs=512 count=1 2>/dev/null | head -n1 | tr -d '\0')" = "$TOKEN" ]; then
-  pass "driver SIGKILLed and restarted (pid $(cat "$RUN/lv-driver.pid")): pods Running, fsw still writing, Filesystem and Block data intact"
+  pass "$(for p in $KILLED; do printf '%s ' "$p (now pid $(cat "$RUN/$PFX-$p.pid"))"; done)SIGKILLed and restarted: pods Running, fsw still writing, Filesystem and Block data intact"
 else
   fail "after the driver restart: $(kn get pod -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase} {end}'), beats $(beats)"
 fi
@@ -108,7 +117,7 @@ kn delete pod --all --wait=true --timeout="${TIMEOUT}s" >/dev/null 2>&1 || fail 
 no_mounts() { [ "$(vol_mounts)" = 0 ]; }
 until_ok "$TIMEOUT" no_mounts
 m=$(vol_mounts)
-unstaged=$(grep -cE 'UnmountDevice succeeded|UnmapDevice succeeded' "$RUN/kubelet.log" || true)
+unstaged=$(tail -n +"$((KUBELET_LINES + 1))" "$RUN/kubelet.log" | grep -cE 'UnmountDevice succeeded|UnmapDevice succeeded' || true)
 [ "$m" = 0 ] && [ "$(pool_loops)" = 0 ] &&
   pass "pods gone: kubelet unpublished and unstaged every volume ($unstaged UnmountDevice/UnmapDevice), no CSI mount and no loop device of the pool left" ||
   fail "$m CSI mounts and $(pool_loops) pool loop devices left: $(losetup -a | grep -F "$DATA/")"

@@ -103,3 +103,10 @@ delete_all() { # the test objects, while the driver and the sidecars still run; 
   done
   echo "${#objs[@]}|${left[*]+"${left[*]}"}"
 }
+
+id_of_mode() { # handle: true if the ID has the form of this mode: node-tagged in central mode, plain in --mode all
+  case $MODE in
+    central) ID_FORM="tagged with its node (<kind>-<uuid>.$NODE, docs/cluster.md)"; [[ $1 =~ ^[a-z]+-[0-9a-f-]{36}\.${NODE}$ ]] ;;
+    *) ID_FORM="plain (<kind>-<uuid>, no node tag: --mode all)"; [[ $1 =~ ^[a-z]+-[0-9a-f-]{36}$ ]] ;;
+  esac
+}
