@@ -50,32 +50,26 @@ public sealed class AgentConnections(Func<AgentAddress, GrpcChannel> connect, Ag
         }
     }
 
-    public async Task<bool> HoldsAsync(AgentAddress agent, string id, ObjectKind kind, CancellationToken cancellationToken)
-    {
-        var request = new LocateRequest();
-        (kind switch
-        {
-            ObjectKind.Volume => request.VolumeIds,
-            ObjectKind.Snapshot => request.SnapshotIds,
-            _ => request.GroupSnapshotIds,
-        }).Add(id);
-        return await LocateAnyAsync(agent, request, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<bool> HoldsAsync(AgentAddress agent, string id, ObjectKind kind, CancellationToken cancellationToken) =>
+        LocateAnyAsync(agent, kind, id, named: false, cancellationToken);
 
-    public async Task<bool> HoldsNameAsync(AgentAddress agent, string name, ObjectKind kind, CancellationToken cancellationToken)
+    public Task<bool> HoldsNameAsync(AgentAddress agent, string name, ObjectKind kind, CancellationToken cancellationToken) =>
+        LocateAnyAsync(agent, kind, name, named: true, cancellationToken);
+
+    /// <summary>Whether <paramref name="agent"/> holds the one ID (or, <paramref name="named"/>, request name) asked.</summary>
+    private async Task<bool> LocateAnyAsync(AgentAddress agent, ObjectKind kind, string text, bool named,
+        CancellationToken cancellationToken)
     {
         var request = new LocateRequest();
-        (kind switch
+        ((kind, named) switch
         {
-            ObjectKind.Volume => request.VolumeNames,
-            ObjectKind.Snapshot => request.SnapshotNames,
+            (ObjectKind.Volume, false) => request.VolumeIds,
+            (ObjectKind.Snapshot, false) => request.SnapshotIds,
+            (_, false) => request.GroupSnapshotIds,
+            (ObjectKind.Volume, true) => request.VolumeNames,
+            (ObjectKind.Snapshot, true) => request.SnapshotNames,
             _ => request.GroupSnapshotNames,
-        }).Add(name);
-        return await LocateAnyAsync(agent, request, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<bool> LocateAnyAsync(AgentAddress agent, LocateRequest request, CancellationToken cancellationToken)
-    {
+        }).Add(text);
         var answer = await CallAsync(agent, (channel, call) => new Agent.V1.Agent.AgentClient(channel).LocateAsync(request, call).ResponseAsync,
             cancellationToken).ConfigureAwait(false);
         return answer.VolumeIds.Count + answer.SnapshotIds.Count + answer.GroupSnapshotIds.Count + answer.VolumeNames.Count +

@@ -65,6 +65,6 @@ public sealed class Forwarder(IAgentDirectory directory, Router router, AgentCon
                 last = e;
             }
         }
-        throw last ?? new UnavailableException("no loopvol node agent is known: check the agents file or discovery");
+        throw last ?? Router.NoAgents();
     }
 }

@@ -50,8 +50,12 @@ public sealed class Router(IAgentDirectory directory, ILocator locator)
     {
         ArgumentNullException.ThrowIfNull(name);
         return directory.Agents.MaxBy(a => Rank(name, a.NodeId))
-               ?? throw new UnavailableException("no loopvol node agent is known: check the agents file or discovery");
+               ?? throw NoAgents();
     }
+
+    /// <summary>What a call that needs some agent answers when none is known.</summary>
+    internal static UnavailableException NoAgents() =>
+        new("no loopvol node agent is known: check the agents file or discovery");
 
     private static ulong Rank(string name, string node) =>
         BinaryPrimitives.ReadUInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes($"{name}\n{node}")));
@@ -79,7 +83,7 @@ public sealed class Router(IAgentDirectory directory, ILocator locator)
         {
             return cached;
         }
-        var answers = await Task.WhenAll(agents.Select(a => AskAsync(a, plain, kind, cancellationToken))).ConfigureAwait(false);
+        var answers = await Task.WhenAll(agents.Select(a => AskAsync(a, locator.HoldsAsync, plain, kind, cancellationToken))).ConfigureAwait(false);
         if (answers.Where(a => a.Holds).Select(a => a.Agent).FirstOrDefault() is { } owner)
         {
             _located[(kind, plain)] = owner.NodeId;
@@ -103,27 +107,19 @@ public sealed class Router(IAgentDirectory directory, ILocator locator)
     {
         ArgumentNullException.ThrowIfNull(name);
         var agents = directory.Agents.OrderBy(a => a.NodeId, StringComparer.Ordinal).ToList();
-        var answers = await Task.WhenAll(agents.Select(async a =>
-        {
-            try
-            {
-                return await locator.HoldsNameAsync(a, name, kind, cancellationToken).ConfigureAwait(false);
-            }
-            catch (UnavailableException)
-            {
-                return false;
-            }
-        })).ConfigureAwait(false);
-        var index = Array.IndexOf(answers, true);
-        return index < 0 ? null : agents[index];
+        var answers = await Task.WhenAll(agents.Select(a => AskAsync(a, locator.HoldsNameAsync, name, kind, cancellationToken)))
+            .ConfigureAwait(false);
+        return answers.FirstOrDefault(a => a.Holds).Agent;
     }
 
-    private async Task<(AgentAddress Agent, bool Holds, Exception? Failure)> AskAsync(AgentAddress agent, string id,
-        ObjectKind kind, CancellationToken cancellationToken)
+    /// <summary>One agent's answer to <paramref name="ask"/>; out of reach is an answer too (not held, and why).</summary>
+    private static async Task<(AgentAddress Agent, bool Holds, Exception? Failure)> AskAsync(AgentAddress agent,
+        Func<AgentAddress, string, ObjectKind, CancellationToken, Task<bool>> ask, string text, ObjectKind kind,
+        CancellationToken cancellationToken)
     {
         try
         {
-            return (agent, await locator.HoldsAsync(agent, id, kind, cancellationToken).ConfigureAwait(false), null);
+            return (agent, await ask(agent, text, kind, cancellationToken).ConfigureAwait(false), null);
         }
         catch (UnavailableException e)
         {
