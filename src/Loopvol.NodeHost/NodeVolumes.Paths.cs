@@ -39,20 +39,23 @@ public sealed partial class NodeVolumes
 
     /// <summary>
     /// Refuses a path that is, holds, or lies inside a path the journal records for another volume (its staging
-    /// path or a target), or for this volume in another role (<paramref name="ownStaging"/> for a target).
+    /// path or a target), or for this volume in another role: for a target (<paramref name="ownStaging"/> given),
+    /// its staging path and its other targets. A mount made inside one of the volume's own mounts would pin it, so
+    /// that mount could never be undone; the target itself, repeated, is the journal's to judge.
     /// </summary>
     private void RefuseOtherVolumes(string volumeId, string path, string field, string? ownStaging)
     {
         foreach (var node in journal.NodeVolumes())
         {
             var own = node.VolumeId == volumeId;
-            var paths = own
-                ? (ownStaging is null ? node.Publications.Select(p => p.TargetPath) : [ownStaging])
-                : node.Publications.Select(p => p.TargetPath).Prepend(node.StagingPath);
+            var targets = node.Publications.Select(p => p.TargetPath);
+            var paths = !own ? targets.Prepend(node.StagingPath)
+                : ownStaging is null ? targets
+                : targets.Where(t => t != path).Prepend(ownStaging);
             foreach (var recorded in paths.OfType<string>().Where(p => PathGuard.Overlaps(p, path)))
             {
                 throw new PreconditionFailedException(own
-                    ? $"{field} '{path}' overlaps this volume's own {(ownStaging is null ? "target path" : "staging path")} {recorded}"
+                    ? $"{field} '{path}' overlaps this volume's own {(recorded == ownStaging ? "staging path" : "target path")} {recorded}"
                     : $"{field} '{path}' overlaps {recorded}, which volume {node.VolumeId} uses");
             }
         }

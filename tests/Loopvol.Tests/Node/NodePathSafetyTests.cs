@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Loopvol.Csi.V1;
 using Loopvol.NodeHost.Mounts;
+using Loopvol.NodeHost.Paths;
 using Loopvol.Tests.Support;
 
 namespace Loopvol.Tests.Node;
@@ -152,6 +153,30 @@ public sealed class NodePathSafetyTests : NodeFixture
         Assert.That(MountTable.Read().Count(e => e.MountPoint == Staging()), Is.EqualTo(1), "nothing stacked");
         Assert.That(MountTable.At(Target()), Is.Null);
         await UnstageAsync(a);
+    }
+
+    [Test]
+    public async Task ATargetInsideOrAroundAnotherTargetOfTheSameVolume_IsRefused_SoEveryPublicationCanBeUndone()
+    {
+        var capability = Mount("ext4");
+        var volume = await CreateVolumeAsync(capability);
+        await StageAsync(volume, capability);
+        await PublishAsync(volume, capability, Target());
+
+        var inside = Assert.ThrowsAsync<RpcException>(() => PublishAsync(volume, capability, Path.Combine(Target(), "file")));
+        var around = Assert.ThrowsAsync<RpcException>(() => PublishAsync(volume, capability, Path.GetDirectoryName(Target())!));
+
+        Assert.That(inside!.StatusCode, Is.EqualTo(StatusCode.FailedPrecondition));
+        Assert.That(inside.Status.Detail, Does.Contain("target_path").And.Contain(Target()));
+        Assert.That(around!.StatusCode, Is.EqualTo(StatusCode.FailedPrecondition));
+        Assert.That(Driver.Driver.Journal.GetNodeVolume(volume)!.Publications, Has.Count.EqualTo(1), "nothing recorded");
+        Assert.That(MountTable.Read().Count(e => PathGuard.IsWithin(e.MountPoint, Target())), Is.EqualTo(1), "nothing mounted inside");
+        await PublishAsync(volume, capability, Target()); // the same target again is still the idempotent repeat
+        await PublishAsync(volume, capability, Target("second"));
+        await UnpublishAsync(volume, Target());
+        await UnpublishAsync(volume, Target("second"));
+        await UnstageAsync(volume);
+        Assert.That(Driver.Driver.Journal.GetNodeVolume(volume), Is.Null);
     }
 
     [Test]
