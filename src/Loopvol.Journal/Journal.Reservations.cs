@@ -46,9 +46,10 @@ public sealed partial class Journal
     /// Repeated with equal arguments: returns the existing reservation. With other arguments:
     /// <see cref="AlreadyExistsException"/>. <paramref name="durability"/>: a caller that recovers from a lost
     /// reservation (nothing of it reaches a finished name before a later durable write) may defer its sync.
+    /// <paramref name="id"/>: the ID to reserve under, when another place chose it (a group across nodes shares one).
     /// </summary>
     public Task<Reservation> ReserveAsync(ObjectKind kind, string name, DefiningArguments arguments,
-        Durability durability = Durability.Durable)
+        Durability durability = Durability.Durable, ObjectId? id = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(arguments);
@@ -61,12 +62,16 @@ public sealed partial class Journal
                         $"{Columns.Text(kind)} '{name}' already exists as {existing.Id} with {difference}")
                     : existing;
             }
-            var id = ObjectId.New(kind);
+            var reserved = id ?? ObjectId.New(kind);
+            if (reserved.Kind != kind || GetIn(db, reserved) is not null)
+            {
+                throw new AlreadyExistsException($"{reserved} is taken");
+            }
             var now = Now;
-            InsertRecord(db, id, name, ReservationState.Reserved, now, arguments, null);
+            InsertRecord(db, reserved, name, ReservationState.Reserved, now, arguments, null);
             Fault("reserve.after-record");
             db.Execute("INSERT INTO directory (kind, name, uuid) VALUES ($kind, $name, $uuid)",
-                ("$kind", Columns.Text(kind)), ("$name", name), ("$uuid", id.Uuid.ToString("D")));
+                ("$kind", Columns.Text(kind)), ("$name", name), ("$uuid", reserved.Uuid.ToString("D")));
             Fault("reserve.after-entry");
             return FindIn(db, kind, name)!;
         }, durability);

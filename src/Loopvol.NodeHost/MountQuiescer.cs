@@ -15,20 +15,21 @@ namespace Loopvol.NodeHost;
 /// one fails, and by a timer when the hold outlasts <paramref name="limit"/>, so a stuck caller cannot keep pods'
 /// writes blocked; the hold then reports itself no longer held, so the caller can tell that its copies may not be
 /// from one point in time. <see cref="ThawAll"/> runs at start, for a driver that died while holding a freeze.
+/// <paramref name="freeze"/> false (tests only: it shows the consistency tests can fail) freezes nothing.
 /// </summary>
 public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limit, IFaultInjector faults,
-    ILogger? logger = null) : IVolumeQuiescer
+    ILogger? logger = null, bool freeze = true) : IVolumeQuiescer
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
-    public IVolumeHold Quiesce(IReadOnlyList<ObjectId> volumes)
+    public IVolumeHold Quiesce(IReadOnlyList<ObjectId> volumes, TimeSpan? within = null)
     {
-        var mounts = volumes.Select(v => journal.GetNodeVolume(v.ToString()))
+        var mounts = volumes.Where(_ => freeze).Select(v => journal.GetNodeVolume(v.ToString()))
             .Where(n => n is { StageState: NodeState.Mounted } && n.StageArguments?.Block != true)
             .Select(n => n!.StagingPath!)
             .Order(StringComparer.Ordinal)
             .ToList();
-        var hold = new Hold(limit, faults, _logger);
+        var hold = new Hold(within is { } asked && asked < limit ? asked : limit, faults, _logger);
         try
         {
             foreach (var mount in mounts)

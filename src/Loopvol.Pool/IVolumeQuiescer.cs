@@ -8,7 +8,8 @@ namespace Loopvol.Pool;
 /// </summary>
 public interface IVolumeQuiescer
 {
-    IVolumeHold Quiesce(IReadOnlyList<ObjectId> volumes);
+    /// <summary>Holds <paramref name="volumes"/> still for at most <paramref name="within"/>, and never longer than the quiescer's own limit.</summary>
+    IVolumeHold Quiesce(IReadOnlyList<ObjectId> volumes, TimeSpan? within = null);
 }
 
 /// <summary>A hold on some volumes' file systems; disposing it releases them.</summary>

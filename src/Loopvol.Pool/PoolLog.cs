@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging;
 namespace Loopvol.Pool;
 
 /// <summary>
-/// What the pool reports when the driver opens it; event ids 3100-3109 (3103 is <see cref="EmptyImages"/>', 3104 the
-/// delete sweeper's).
+/// What the pool reports when the driver opens it, and of group parts; event ids 3100-3109 (3103 is
+/// <see cref="EmptyImages"/>', 3104 the delete sweeper's).
 /// </summary>
 public static partial class PoolLog
 {
@@ -25,4 +25,11 @@ public static partial class PoolLog
 
     [LoggerMessage(3102, LogLevel.Information, "wrote the record of {Count} image(s) that carried none")]
     public static partial void ImageRecordsWritten(ILogger logger, int count);
+
+    [LoggerMessage(3105, LogLevel.Warning,
+        "group snapshot '{Name}' ({Id}): its lease of {Lease} ended before the controller committed it; thawed and discarded this node's part")]
+    public static partial void PartExpired(ILogger logger, string name, string id, TimeSpan lease);
+
+    [LoggerMessage(3106, LogLevel.Error, "group snapshot {Id}: discarding this node's part after its lease failed (discarded at the next start or abort): {Reason}")]
+    public static partial void PartExpiryFailed(ILogger logger, string id, string reason);
 }

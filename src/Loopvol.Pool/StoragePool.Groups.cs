@@ -42,6 +42,36 @@ public sealed partial class StoragePool
             case CheckResult.Found found:
                 throw new BusyException($"group snapshot '{name}' ({found.Reservation.Id}) is being deleted");
         }
+        var reserved = await ReserveGroupAsync(name, arguments, sources).ConfigureAwait(false);
+        Faults.Reached("create-group.reserved");
+        try
+        {
+            await Blocking.RunAsync(() =>
+            {
+                using var hold = quiescer.Quiesce(sources);
+                CopyHeld(name, reserved, hold, "create-group", cancellationToken);
+            }, cancellationToken).ConfigureAwait(false);
+            Faults.Reached("create-group.thawed");
+            return GroupOf(await KeepGroupAsync(reserved).ConfigureAwait(false));
+        }
+        catch
+        {
+            await DiscardAsync(journal.Get(reserved.Group.Id)!).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>A group reserved with its members' snapshots and mappings, before any image is made.</summary>
+    private sealed record ReservedGroup(Reservation Group, IReadOnlyList<(Reservation Volume, Reservation Snapshot)> Members,
+        PortableGroup Portable);
+
+    /// <summary>
+    /// Reserves the group (under <paramref name="id"/> when given), then a snapshot per source volume, then the
+    /// mappings, all durable before any image is made. A source this pool does not hold is <see cref="NotFoundException"/>.
+    /// </summary>
+    private async Task<ReservedGroup> ReserveGroupAsync(string name, DefiningArguments arguments, IReadOnlyList<ObjectId> sources,
+        ObjectId? id = null)
+    {
         var records = sources.Select(v => journal.Get(v) is { State: ReservationState.Created } r
             ? r
             : throw new NotFoundException($"source volume {v} does not exist")).ToList();
@@ -50,53 +80,47 @@ public sealed partial class StoragePool
             records[i] = await EnsureDurableAsync(records[i]).ConfigureAwait(false);
         }
         CheckRoom("a group snapshot", [.. records.Select(r => r.BackendName)]);
-        var group = await journal.ReserveAsync(ObjectKind.Group, name, arguments).ConfigureAwait(false);
+        var group = await journal.ReserveAsync(ObjectKind.Group, name, arguments, id: id).ConfigureAwait(false);
         var members = new List<(Reservation Volume, Reservation Snapshot)>(records.Count);
         foreach (var volume in records)
         {
             members.Add((volume, await journal.ReserveAsync(ObjectKind.Snapshot, $"{group.Id}/{volume.Id}",
                 new DefiningArguments { SourceVolume = volume.Id }).ConfigureAwait(false)));
         }
-        var portableGroup = new PortableGroup(group.Id, group.RequestName, group.CreatedAt, members.Count);
         await journal.AddMembersAsync(group.Id,
             members.ToDictionary(m => m.Volume.Id.ToString(), m => m.Snapshot.Id.ToString())).ConfigureAwait(false);
-        Faults.Reached("create-group.reserved");
-        try
-        {
-            await Blocking.RunAsync(() => CopyHeld(name, sources, members, portableGroup, quiescer, cancellationToken),
-                cancellationToken).ConfigureAwait(false);
-            Faults.Reached("create-group.thawed");
-            foreach (var (volume, snapshot) in members)
-            {
-                await journal.MarkCreatedAsync(snapshot.Id, volume.SizeBytes ?? 0).ConfigureAwait(false);
-            }
-            return GroupOf(await journal.MarkCreatedAsync(group.Id, 0).ConfigureAwait(false));
-        }
-        catch
-        {
-            await DiscardAsync(journal.Get(group.Id)!).ConfigureAwait(false);
-            throw;
-        }
+        return new ReservedGroup(group, members, new PortableGroup(group.Id, group.RequestName, group.CreatedAt, members.Count));
     }
 
-    /// <summary>Copies every member while the quiescer holds their volumes still; a hold that ends first is <see cref="AbortedException"/>.</summary>
-    private void CopyHeld(string name, IReadOnlyList<ObjectId> sources, List<(Reservation Volume, Reservation Snapshot)> members,
-        PortableGroup portableGroup, IVolumeQuiescer quiescer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies every member while <paramref name="hold"/> holds their volumes still (fault point
+    /// <c>{step}.member-copied</c> after each); a hold that ended before the last copy is <see cref="AbortedException"/>.
+    /// </summary>
+    private void CopyHeld(string name, ReservedGroup group, IVolumeHold hold, string step, CancellationToken cancellationToken)
     {
-        using var hold = quiescer.Quiesce(sources);
-        foreach (var (volume, snapshot) in members)
+        foreach (var (volume, snapshot) in group.Members)
         {
             images.Copy(volume.BackendName, snapshot.BackendName, volume.SizeBytes ?? 0, readOnly: true,
-                Portable(snapshot, portableGroup), cancellationToken);
-            Faults.Reached("create-group.member-copied");
+                Portable(snapshot, group.Portable), cancellationToken);
+            Faults.Reached($"{step}.member-copied");
             if (!hold.Held)
             {
                 throw new AbortedException(
                     $"group snapshot '{name}': its volumes were thawed (the freeze may last {hold.Limit}) before " +
-                    $"all {members.Count} members were copied, so the copies would not be one point in time; " +
+                    $"all {group.Members.Count} members were copied, so the copies would not be one point in time; " +
                     "nothing was kept, and the request may be retried");
             }
         }
+    }
+
+    /// <summary>Marks every member, then the group, created.</summary>
+    private async Task<Reservation> KeepGroupAsync(ReservedGroup group)
+    {
+        foreach (var (volume, snapshot) in group.Members)
+        {
+            await journal.MarkCreatedAsync(snapshot.Id, volume.SizeBytes ?? 0).ConfigureAwait(false);
+        }
+        return await journal.MarkCreatedAsync(group.Group.Id, 0).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -23,6 +23,13 @@ public sealed class Forwarder(IAgentDirectory directory, Router router, AgentCon
     /// <summary>Where new objects are placed, and which agent holds an ID.</summary>
     public Router Router => router;
 
+    /// <summary>The controller's crash points (tests only).</summary>
+    public IFaultInjector Faults => _faults;
+
+    /// <summary>Calls <paramref name="agent"/> as one step of a larger exchange, which names its own crash points.</summary>
+    public Task<T> StepAsync<T>(AgentAddress agent, Func<GrpcChannel, CallOptions, Task<T>> call, CancellationToken cancellationToken) =>
+        agents.CallAsync(agent, call, cancellationToken);
+
     /// <summary>Calls <paramref name="agent"/>.</summary>
     public async Task<T> ToAsync<T>(AgentAddress agent, Func<GrpcChannel, CallOptions, Task<T>> call,
         CancellationToken cancellationToken)

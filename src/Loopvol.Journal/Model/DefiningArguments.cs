@@ -40,6 +40,17 @@ public sealed record DefiningArguments
         init => field = value?.Distinct().OrderBy(v => v.ToString(), StringComparer.Ordinal).ToArray();
     }
 
+    /// <summary>
+    /// For one node's part of a group snapshot across nodes: the nodes that hold a part, in ordinal order (the first
+    /// one's tag is in the group's ID). Null for a group made whole on one node. It follows from where the sources
+    /// live, so it is kept, not compared.
+    /// </summary>
+    public IReadOnlyList<string>? GroupNodes
+    {
+        get;
+        init => field = value?.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+    }
+
     private static readonly IReadOnlyDictionary<string, string> Empty = new SortedDictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>The first argument that differs from <paramref name="other"/>, described for an error; null if none.</summary>

@@ -86,6 +86,15 @@ public static class DefiningArgumentsJson
             }
             writer.WriteEndArray();
         }
+        if (arguments.GroupNodes is { } nodes)
+        {
+            writer.WriteStartArray("group_nodes");
+            foreach (var n in nodes)
+            {
+                writer.WriteStringValue(n);
+            }
+            writer.WriteEndArray();
+        }
         writer.WriteEndObject();
     }
 
@@ -136,6 +145,10 @@ public static class DefiningArgumentsJson
                 "group_sources" => arguments with
                 {
                     GroupSources = value.EnumerateArray().Select(s => ReadId(s.GetString(), ObjectKind.Volume)).ToList(),
+                },
+                "group_nodes" => arguments with
+                {
+                    GroupNodes = value.EnumerateArray().Select(n => n.GetString() ?? throw new FormatException("a group node is null")).ToList(),
                 },
                 _ => throw new FormatException($"defining arguments have an unknown part '{property.Name}'"),
             };

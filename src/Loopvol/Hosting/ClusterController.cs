@@ -62,7 +62,7 @@ public sealed class ClusterController : IAsyncDisposable
                 [
                     GrpcService.Of(new RoutingControllerService(forward,
                         new RoutingOptions(settings.EnableAttach) { DefaultNode = settings.DefaultNode }), Controller.Descriptor),
-                    GrpcService.Of(new RoutingGroupControllerService(forward), GroupController.Descriptor),
+                    GrpcService.Of(new RoutingGroupControllerService(forward, settings.MaxFreeze), GroupController.Descriptor),
                 ],
             };
             var calls = new CallTracker();

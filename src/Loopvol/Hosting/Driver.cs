@@ -110,7 +110,7 @@ public sealed partial class Driver : IAsyncDisposable
             });
             // A driver that died inside a group snapshot may have left file systems frozen and a group half made.
             var quiescer = new MountQuiescer(journal, settings.MaxFreeze, settings.Faults,
-                loggerFactory.CreateLogger("Loopvol.Groups"));
+                loggerFactory.CreateLogger("Loopvol.Groups"), settings.FreezeGroups);
             quiescer.ThawAll();
             PoolLog.GroupsDiscarded(poolLogger, await pool.DiscardPartialGroupsAsync().ConfigureAwait(false));
             var findings = await PoolReconciler.ReconcileAsync(journal, images, poolLogger).ConfigureAwait(false);
@@ -154,7 +154,7 @@ public sealed partial class Driver : IAsyncDisposable
                 {
                     Controller = controller,
                     GroupController = groups,
-                    Agent = new AgentService(pool, info, settings.NodeId),
+                    Agent = new AgentService(pool, quiescer, info, settings.NodeId),
                 }, ServerOptions(settings, tls), calls, loggerFactory);
             }
             // The plugin's capabilities are the same at every endpoint: its Controller is served, by the central one.

@@ -66,8 +66,14 @@ public sealed record DriverSettings
     /// <summary>NodeGetInfo's max_volumes_per_node; 0 means no limit is reported.</summary>
     public long MaxVolumesPerNode { get; init; }
 
-    /// <summary>The longest a group snapshot may keep file systems frozen before they are thawed regardless.</summary>
+    /// <summary>
+    /// The longest a group snapshot may keep file systems frozen before they are thawed regardless. In controller
+    /// mode, the lease a group across nodes asks of each agent (which caps it by its own).
+    /// </summary>
     public TimeSpan MaxFreeze { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Tests only: false takes group snapshots without freezing, to show the consistency tests can fail.</summary>
+    public bool FreezeGroups { get; init; } = true;
 
     /// <summary>Test-only crash points; production runs get none.</summary>
     public IFaultInjector Faults { get; init; } = NoFaults.Instance;

@@ -83,7 +83,7 @@ public sealed class AgentConnectionsTests
             new CsiServices(new IdentityService(identity, [], [], NullLogger<IdentityService>.Instance))
             {
                 Controller = new ControllerService(driver.Driver.Pool, new ControllerOptions(driver.Settings.NodeId, false)),
-                Agent = new AgentService(driver.Driver.Pool, identity, driver.Settings.NodeId),
+                Agent = new AgentService(driver.Driver.Pool, new Loopvol.NodeHost.MountQuiescer(driver.Driver.Journal, TimeSpan.FromSeconds(10), Loopvol.Core.Faults.NoFaults.Instance), identity, driver.Settings.NodeId),
             }, new CsiServerOptions(), tracker, NullLoggerFactory.Instance);
         await server.StartAsync();
         return server;

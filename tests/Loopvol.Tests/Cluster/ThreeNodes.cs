@@ -48,7 +48,8 @@ internal sealed class ThreeNodes : IAsyncDisposable
     /// <summary>The agent endpoint of node <paramref name="index"/>, as bound.</summary>
     public GrpcEndpoint AgentEndpoint(int index) => Node(index).Driver.AgentServer!.Endpoint;
 
-    public static async Task<ThreeNodes> StartAsync(Func<int, DriverSettings, DriverSettings>? customize = null)
+    public static async Task<ThreeNodes> StartAsync(Func<int, DriverSettings, DriverSettings>? customize = null,
+        Func<DriverSettings, DriverSettings>? controller = null)
     {
         var dir = new TempDirectory();
         var ca = TestCa.CreateRoot("loopvol test CA");
@@ -83,9 +84,10 @@ internal sealed class ThreeNodes : IAsyncDisposable
                 Tls = controllerTls,
                 TlsServerName = ServerName,
             };
-            var controller = ClusterController.Create(settings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
-            await controller.Server.StartAsync();
-            return new ThreeNodes(dir, nodes, controller, new CsiClient(settings.Endpoint), ca, agentTls);
+            settings = controller?.Invoke(settings) ?? settings;
+            var central = ClusterController.Create(settings, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            await central.Server.StartAsync();
+            return new ThreeNodes(dir, nodes, central, new CsiClient(settings.Endpoint), ca, agentTls);
         }
         catch
         {

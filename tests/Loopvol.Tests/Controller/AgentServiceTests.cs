@@ -24,7 +24,7 @@ public sealed class AgentServiceTests
         using var tracker = new CallTracker();
         var endpoint = GrpcEndpoint.Unix(driver.Settings.DataDirectory + "-agent.sock");
         await using var server = CsiServer.Create(endpoint, new CsiServices(new IdentityService(identity, [], [],
-                NullLogger<IdentityService>.Instance)) { Agent = new AgentService(driver.Driver.Pool, identity, "node-1") },
+                NullLogger<IdentityService>.Instance)) { Agent = new AgentService(driver.Driver.Pool, new Loopvol.NodeHost.MountQuiescer(driver.Driver.Journal, TimeSpan.FromSeconds(10), Loopvol.Core.Faults.NoFaults.Instance), identity, "node-1") },
             new CsiServerOptions(), tracker, NullLoggerFactory.Instance);
         await server.StartAsync();
         using var channel = CsiChannel.Create(endpoint);
