@@ -93,13 +93,17 @@ public static class LoopvolCommand
             "is not [host]:port with an IP address or localhost (e.g. :9808 or 127.0.0.1:9808)");
         var shutdown = Flags.Integer("--shutdown-timeout", "Seconds in-flight calls may run on after SIGTERM", 10, 0,
             3600, "must be between 0 and 3600 seconds");
+        var maxFreeze = Flags.Integer("--max-freeze",
+            "Seconds a group snapshot may keep file systems frozen before they are thawed regardless; in controller " +
+            "mode, the lease each node is asked to hold its freeze for, in a group across nodes", 10, 1, 600,
+            "must be between 1 and 600 seconds");
 
         var cluster = ClusterFlags.Create();
 
         var root = new RootCommand("loopvol: a CSI driver for node-local volumes on loop devices")
         {
             endpoint, nodeId, driverName, dataDir, poolDir, reserve, overcommit, attach, maxVolumes, logLevel, logFormat,
-            maxMessage, shutdown, reflection, metrics,
+            maxMessage, shutdown, reflection, metrics, maxFreeze,
         };
         cluster.AddTo(root);
         root.Subcommands.Add(JournalCommand.Create(dataDir, poolDir, output ?? Console.Out));
@@ -118,6 +122,7 @@ public static class LoopvolCommand
                 JsonLogs = result.GetValue(logFormat) == "json",
                 MaxMessageSize = result.GetValue(maxMessage),
                 ShutdownTimeout = TimeSpan.FromSeconds(result.GetValue(shutdown)),
+                MaxFreeze = TimeSpan.FromSeconds(result.GetValue(maxFreeze)),
                 PoolReserveBytes = Sizes.TryParse(result.GetValue(reserve)!, out var bytes) ? bytes : 0,
                 OvercommitRatio = double.Parse(result.GetValue(overcommit)!, System.Globalization.CultureInfo.InvariantCulture),
                 EnableAttach = result.GetValue(attach),

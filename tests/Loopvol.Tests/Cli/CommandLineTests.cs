@@ -49,7 +49,7 @@ public sealed class CommandLineTests
         var seen = await ParseAsync(
             "--endpoint", "tcp://127.0.0.1:7000", "--nodeid", "worker-3", "--drivername", "x.example.org",
             "--data-dir", "/srv/lv", "--log-level", "debug", "--log-format", "json", "--max-message-size", "65536",
-            "--shutdown-timeout", "3", "--metrics-address", "127.0.0.1:9808");
+            "--shutdown-timeout", "3", "--metrics-address", "127.0.0.1:9808", "--max-freeze", "4");
 
         Assert.That(seen, Is.EqualTo(new DriverSettings
         {
@@ -62,6 +62,7 @@ public sealed class CommandLineTests
             MaxMessageSize = 65536,
             ShutdownTimeout = TimeSpan.FromSeconds(3),
             MetricsAddress = MetricsAddress.Parse("127.0.0.1:9808"),
+            MaxFreeze = TimeSpan.FromSeconds(4),
         }));
     }
 

@@ -7,29 +7,32 @@ using Loopvol.Tests.Transport;
 namespace Loopvol.Tests.Cluster;
 
 /// <summary>
-/// Two node agents and a central controller as real processes (<c>--mode node</c> and <c>--mode controller</c>,
+/// Node agents (two, or three) and a central controller as real processes (<c>--mode node</c> and <c>--mode controller</c>,
 /// mutual TLS on loopback ports, a static agents file), each of which a test may start with a crash point, kill
 /// and start again on the same data directory and port.
 /// </summary>
 internal sealed class ClusterProcesses : IAsyncDisposable
 {
-    public static readonly string[] NodeIds = ["node-a", "node-b"];
+    public static readonly string[] NodeIds = ["node-a", "node-b", "node-c"];
 
     private readonly TempDirectory _dir = new();
-    private readonly DriverProcess?[] _agents = new DriverProcess?[2];
+    private readonly DriverProcess?[] _agents;
     private readonly int[] _ports;
     private readonly TlsFiles _agentTls;
     private readonly TlsFiles _controllerTls;
     private readonly string _agentsFile;
+    private readonly string[] _extra;
 
-    private ClusterProcesses()
+    private ClusterProcesses(int nodes, string[] extra)
     {
         var ca = TestCa.CreateRoot("loopvol test CA");
         _agentTls = ca.Write(_dir.Path, "agent", ca.Server(["127.0.0.1"]), ca);
         _controllerTls = ca.Write(_dir.Path, "controller", ca.Client(), ca);
-        _ports = [FreePort(), FreePort()];
+        _agents = new DriverProcess?[nodes];
+        _ports = [.. Enumerable.Range(0, nodes).Select(_ => FreePort())];
         _agentsFile = _dir.Combine("agents");
-        File.WriteAllLines(_agentsFile, NodeIds.Select((n, i) => $"{n} https://127.0.0.1:{_ports[i]}"));
+        _extra = extra;
+        File.WriteAllLines(_agentsFile, NodeIds.Take(nodes).Select((n, i) => $"{n} https://127.0.0.1:{_ports[i]}"));
     }
 
     public DriverProcess? Controller { get; private set; }
@@ -40,13 +43,16 @@ internal sealed class ClusterProcesses : IAsyncDisposable
 
     public DriverProcess Agent(int index) => _agents[index]!;
 
-    public static async Task<ClusterProcesses> StartAsync()
+    /// <summary>Starts <paramref name="nodes"/> agents and the controller, every one with the flags <paramref name="extra"/>.</summary>
+    public static async Task<ClusterProcesses> StartAsync(int nodes = 2, params string[] extra)
     {
-        var cluster = new ClusterProcesses();
+        var cluster = new ClusterProcesses(nodes, extra);
         try
         {
-            await cluster.StartAgentAsync(0);
-            await cluster.StartAgentAsync(1);
+            for (var i = 0; i < nodes; i++)
+            {
+                await cluster.StartAgentAsync(i);
+            }
             await cluster.StartControllerAsync();
             return cluster;
         }
@@ -62,8 +68,15 @@ internal sealed class ClusterProcesses : IAsyncDisposable
     {
         await StopAsync(_agents[index]);
         _agents[index] = await DriverProcess.StartAsync(AgentData(index), Environment(crashAt),
-            "--mode", "node", "--nodeid", NodeIds[index], "--agent-endpoint", $"tcp://127.0.0.1:{_ports[index]}",
-            "--tls-cert", _agentTls.CertificateFile, "--tls-key", _agentTls.KeyFile, "--tls-ca", _agentTls.CaFile);
+            ["--mode", "node", "--nodeid", NodeIds[index], "--agent-endpoint", $"tcp://127.0.0.1:{_ports[index]}",
+            "--tls-cert", _agentTls.CertificateFile, "--tls-key", _agentTls.KeyFile, "--tls-ca", _agentTls.CaFile, .. _extra]);
+    }
+
+    /// <summary>Stops agent <paramref name="index"/> (SIGTERM); <see cref="StartAgentAsync"/> brings it back.</summary>
+    public async Task StopAgentAsync(int index)
+    {
+        await StopAsync(_agents[index]);
+        _agents[index] = null;
     }
 
     /// <summary>Starts the controller, stopping a running one first; with a crash point if given.</summary>
@@ -71,8 +84,8 @@ internal sealed class ClusterProcesses : IAsyncDisposable
     {
         await StopAsync(Controller);
         Controller = await DriverProcess.StartAsync(ControllerData, Environment(crashAt),
-            "--mode", "controller", "--agents-file", _agentsFile,
-            "--tls-cert", _controllerTls.CertificateFile, "--tls-key", _controllerTls.KeyFile, "--tls-ca", _controllerTls.CaFile);
+            ["--mode", "controller", "--agents-file", _agentsFile,
+            "--tls-cert", _controllerTls.CertificateFile, "--tls-key", _controllerTls.KeyFile, "--tls-ca", _controllerTls.CaFile, .. _extra]);
     }
 
     public CsiClient Client() => new(Controller!.Endpoint);
