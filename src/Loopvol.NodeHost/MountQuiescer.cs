@@ -29,13 +29,25 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
             .Select(n => n!.StagingPath!)
             .Order(StringComparer.Ordinal)
             .ToList();
+        foreach (var mount in mounts)
+        {
+            Freezer.Flush(mount); // Outside the window: the freezes that follow have little left to write.
+        }
         var hold = new Hold(within is { } asked && asked < limit ? asked : limit, faults, _logger);
         try
         {
+            if (mounts.Count > 0)
+            {
+                hold.StartTimer(); // The limit counts from before the first freeze: no file system stays frozen longer.
+            }
             foreach (var mount in mounts)
             {
-                Freezer.Freeze(mount);
-                hold.FrozeOne(mount);
+                if (!hold.Freeze(mount))
+                {
+                    throw new Core.Errors.AbortedException(
+                        $"the freeze limit of {hold.Limit} passed before all {mounts.Count} file systems were frozen; every one " +
+                        "was thawed, nothing was kept, and the request may be retried");
+                }
                 faults.Reached("quiesce.frozen");
             }
         }
@@ -44,7 +56,6 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
             hold.Dispose();
             throw;
         }
-        hold.StartTimer();
         return hold;
     }
 
@@ -67,68 +78,88 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
     [LoggerMessage(4011, LogLevel.Error, "thawing file systems after the freeze limit failed (tried again on release): {Reason}")]
     private static partial void ExpiryThawFailed(ILogger logger, string reason);
 
+    /// <summary>
+    /// One hold. Freezing, ending at the limit and releasing take one lock, so a thaw at the limit can never run
+    /// after the release has returned (and so never thaws a later hold's freeze). A thaw that fails is tried again
+    /// every second until it succeeds: no file system stays frozen while the driver lives.
+    /// </summary>
     private sealed class Hold(TimeSpan limit, IFaultInjector faults, ILogger logger) : IVolumeHold
     {
         private const int Holding = 0, Released = 1, Ended = 2;
+        private readonly Lock _gate = new();
+        private readonly List<string> _frozen = [];
         private int _state;
-        private int _disposed;
-        private int _measured;
+        private bool _disposed;
+        private bool _measured;
         private long _frozenAt;
         private Timer? _timer;
-
-        public List<string> Frozen { get; } = [];
+        private Timer? _retry;
 
         public bool Held => Volatile.Read(ref _state) == Holding;
 
         public TimeSpan Limit => limit;
 
-        /// <summary>Notes when the first file system froze, for the freeze-duration metric.</summary>
-        public void FrozeOne(string mount)
-        {
-            if (Frozen.Count == 0)
-            {
-                _frozenAt = System.Diagnostics.Stopwatch.GetTimestamp();
-            }
-            Frozen.Add(mount);
-        }
+        /// <summary>Starts the limit's clock.</summary>
+        public void StartTimer() => _timer = new Timer(_ => End(), null, limit, Timeout.InfiniteTimeSpan);
 
-        /// <summary>Starts the limit's clock; a hold that froze nothing has nothing to end.</summary>
-        public void StartTimer()
+        /// <summary>Freezes one more file system; false, and nothing frozen, when the hold has already ended.</summary>
+        public bool Freeze(string mount)
         {
-            if (Frozen.Count > 0)
+            lock (_gate)
             {
-                _timer = new Timer(_ => End(), null, limit, Timeout.InfiniteTimeSpan);
+                if (_state != Holding)
+                {
+                    return false;
+                }
+                Freezer.Freeze(mount);
+                if (_frozen.Count == 0)
+                {
+                    _frozenAt = System.Diagnostics.Stopwatch.GetTimestamp(); // For the freeze-duration metric.
+                }
+                _frozen.Add(mount);
+                return true;
             }
         }
 
         /// <summary>Releases the hold: thaws every file system (again, if the limit thawed them: that is harmless).</summary>
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            lock (_gate)
             {
-                return;
+                if (_disposed)
+                {
+                    return;
+                }
+                _disposed = true;
+                _timer?.Dispose();
+                if (_state == Holding)
+                {
+                    Volatile.Write(ref _state, Released);
+                }
+                ThawOrRetry();
             }
-            _timer?.Dispose();
-            Interlocked.CompareExchange(ref _state, Released, Holding);
-            ThawAll();
         }
 
         /// <summary>
         /// The limit passed: <see cref="Held"/> turns false first, then the file systems are thawed. This runs on a
-        /// timer thread, where an exception would end the process, so nothing escapes: a failure is logged, and
-        /// the release thaws again. Fault point: <c>quiesce.expired</c>.
+        /// timer thread, where an exception would end the process, so nothing escapes: a failure is logged and tried
+        /// again. Fault point: <c>quiesce.expired</c>.
         /// </summary>
         private void End()
         {
             try
             {
-                if (Interlocked.CompareExchange(ref _state, Ended, Holding) != Holding)
+                lock (_gate)
                 {
-                    return;
+                    if (_state != Holding)
+                    {
+                        return;
+                    }
+                    Volatile.Write(ref _state, Ended);
+                    Expired(logger, _frozen.Count, limit);
+                    faults.Reached("quiesce.expired");
+                    ThawOrRetry();
                 }
-                Expired(logger, Frozen.Count, limit);
-                faults.Reached("quiesce.expired");
-                ThawAll();
             }
             catch (Exception e)
             {
@@ -136,15 +167,39 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
             }
         }
 
+        /// <summary>Thaws them all; if one fails, schedules thawing again every second, and throws the first failure.</summary>
+        private void ThawOrRetry()
+        {
+            if (ThawAll() is { } failure)
+            {
+                _retry ??= new Timer(_ => Retry(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
+            }
+            _retry?.Dispose();
+            _retry = null;
+        }
+
+        private void Retry()
+        {
+            lock (_gate)
+            {
+                if (_retry is not null && ThawAll() is null)
+                {
+                    _retry.Dispose();
+                    _retry = null;
+                }
+            }
+        }
+
         /// <summary>
-        /// Thaws them all in reverse order, each even when an earlier one fails; then throws the first failure. Each
+        /// Thaws them all in reverse order, each even when an earlier one fails; answers the first failure. Each
         /// failure counts in <see cref="DriverMeters.ThawFailed"/>; the first time all thaw, the time they were held
         /// frozen is recorded.
         /// </summary>
-        private void ThawAll()
+        private Exception? ThawAll()
         {
             Exception? first = null;
-            foreach (var mount in Enumerable.Reverse(Frozen))
+            foreach (var mount in Enumerable.Reverse(_frozen))
             {
                 try
                 {
@@ -156,14 +211,12 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
                     first ??= e;
                 }
             }
-            if (first is null && Frozen.Count > 0 && Interlocked.Exchange(ref _measured, 1) == 0)
+            if (first is null && _frozen.Count > 0 && !_measured)
             {
+                _measured = true;
                 DriverMeters.Froze(System.Diagnostics.Stopwatch.GetElapsedTime(_frozenAt).TotalSeconds);
             }
-            if (first is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
-            }
+            return first;
         }
     }
 }

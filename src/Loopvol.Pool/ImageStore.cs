@@ -78,11 +78,11 @@ public sealed partial class ImageStore
     /// either way nothing is left behind.
     /// </summary>
     public void Copy(string sourceName, string targetName, long sizeBytes, bool readOnly, PortableRecord record,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool durable = true)
     {
         var sourcePath = Layout.ImagePath(sourceName);
         Writing($"copy {sourceName} to {targetName}", sizeBytes, () => Publish(targetName,
-            readOnly ? SnapshotMode : VolumeMode, record, (target, path) =>
+            readOnly ? SnapshotMode : VolumeMode, record, durable, (target, path) =>
         {
             SafeFileHandle source;
             try
@@ -160,15 +160,35 @@ public sealed partial class ImageStore
     /// Writes a new image under .incoming with its record, syncs it, and renames it into place unless one is there
     /// already, then syncs the directory: an image that holds data is on disk before anyone is told it exists.
     /// </summary>
-    private void Publish(string backendName, UnixFileMode mode, PortableRecord record, Action<SafeFileHandle, string> write)
+    private void Publish(string backendName, UnixFileMode mode, PortableRecord record, bool durable, Action<SafeFileHandle, string> write)
     {
         if (Exists(backendName))
         {
             return;
         }
-        using var incoming = IncomingImage.Write(Layout, backendName, mode, record, write, sync: true, _faults);
+        using var incoming = IncomingImage.Write(Layout, backendName, mode, record, write, sync: durable, _faults);
         incoming.Place();
         _faults.Reached("image.create.renamed");
+        if (durable)
+        {
+            Directories.Sync(Layout.Directory);
+        }
+    }
+
+    /// <summary>
+    /// Puts images copied with <c>durable: false</c> on disk: each file, then the pool directory once. Group members
+    /// are copied that way while their volumes are frozen and made durable after the thaw, so no sync lengthens the
+    /// freeze; their records are marked created only after this.
+    /// </summary>
+    public void MakeDurable(IEnumerable<string> backendNames)
+    {
+        ArgumentNullException.ThrowIfNull(backendNames);
+        foreach (var name in backendNames)
+        {
+            var path = Layout.ImagePath(name);
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+            FileOps.Sync(handle, path);
+        }
         Directories.Sync(Layout.Directory);
     }
 

@@ -64,8 +64,10 @@ public sealed partial class StoragePool
                     throw new BusyException($"group snapshot '{request.Name}' ({found.Reservation.Id}) is being deleted");
             }
             reserved = await ReserveGroupAsync(request.Name, arguments, members, request.Id).ConfigureAwait(false);
+            await RecordKubernetesNamesAsync(request.Id, request.KubernetesNames).ConfigureAwait(false);
             Faults.Reached("group-part.reserved");
             hold = await Blocking.RunAsync(() => quiescer.Quiesce(members, request.Lease), cancellationToken).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested(); // The controller gave up while this node froze.
             Faults.Reached("group-part.frozen");
             var part = new PreparedPart(reserved, hold, locks, hold.Limit);
             _prepared[request.Id] = part;
@@ -74,12 +76,21 @@ public sealed partial class StoragePool
         }
         catch
         {
-            hold?.Dispose();
-            if (reserved is not null && journal.Get(reserved.Group.Id) is { } group)
+            try
             {
-                await DiscardAsync(group).ConfigureAwait(false);
+                if (hold is not null)
+                {
+                    ReleaseQuietly(hold);
+                }
+                if (reserved is not null && journal.Get(reserved.Group.Id) is { } group)
+                {
+                    await DiscardAsync(group).ConfigureAwait(false);
+                }
             }
-            locks.Dispose();
+            finally
+            {
+                locks.Dispose();
+            }
             throw;
         }
     }
@@ -94,13 +105,7 @@ public sealed partial class StoragePool
     {
         if (!_prepared.TryRemove(id, out var part))
         {
-            if (journal.Get(id) is { State: ReservationState.Created } kept && IsPart(kept))
-            {
-                return PartOf(kept);
-            }
-            await AbortGroupPartAsync(id, null).ConfigureAwait(false);
-            throw new AbortedException($"group snapshot {id} is not prepared on this node (its lease ended, or the agent " +
-                                       "restarted): nothing of it is kept here, and the group must be made again");
+            return await CommittedOrDiscardAsync(id).ConfigureAwait(false);
         }
         var name = part.Group.Group.RequestName;
         try
@@ -129,37 +134,76 @@ public sealed partial class StoragePool
     }
 
     /// <summary>
+    /// A commit of a part that is not prepared: another commit of it still running is <see cref="BusyException"/>;
+    /// one that finished answers the part; anything else left of it is discarded, and the answer is
+    /// <see cref="AbortedException"/>.
+    /// </summary>
+    private async Task<GroupPartInfo> CommittedOrDiscardAsync(ObjectId id)
+    {
+        if (journal.Get(id) is { } record && IsPart(record))
+        {
+            using var _ = journal.Locks.Acquire($"group-name:{record.RequestName}", id.ToString());
+            switch (journal.Get(id))
+            {
+                case { State: ReservationState.Created } kept:
+                    return PartOf(kept);
+                case { } left:
+                    await DiscardAsync(left).ConfigureAwait(false);
+                    break;
+            }
+        }
+        throw new AbortedException($"group snapshot {id} is not prepared on this node (its lease ended, or the agent " +
+                                   "restarted): nothing of it is kept here, and the group must be made again");
+    }
+
+    /// <summary>
     /// Releases and discards this node's part of a group, by <paramref name="id"/> or else <paramref name="name"/>, in
-    /// any state. Unknown: success. A group made whole on this node is no part: <see cref="PreconditionFailedException"/>.
-    /// A commit running on it: <see cref="BusyException"/>. Repeated: no change.
+    /// any state. A prepare or commit running on it is waited for (at most <see cref="AbortWait"/>, then
+    /// <see cref="BusyException"/>), so an abort is never lost to a step still under way. Unknown: success. A group
+    /// made whole on this node is no part: <see cref="PreconditionFailedException"/>. Repeated: no change.
     /// </summary>
     public async Task AbortGroupPartAsync(ObjectId? id, string? name)
     {
-        var record = id is { } given ? journal.Get(given) : name is { Length: > 0 } ? journal.Find(ObjectKind.Group, name) : null;
-        if (record is null)
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
         {
-            return;
-        }
-        if (!IsPart(record))
-        {
-            throw new PreconditionFailedException(
-                $"group snapshot {record.Id} ('{record.RequestName}') was made on this node alone; it is no part to abort");
-        }
-        if (_prepared.TryRemove(record.Id, out var part))
-        {
-            using (part)
+            var record = id is { } given ? journal.Get(given) : name is { Length: > 0 } ? journal.Find(ObjectKind.Group, name) : null;
+            if (record is null)
             {
-                ReleaseQuietly(part.Hold);
-                await DiscardAsync(record).ConfigureAwait(false);
+                return;
             }
-            return;
-        }
-        using var _ = journal.Locks.Acquire($"group-name:{record.RequestName}", record.Id.ToString());
-        if (journal.Get(record.Id) is { } now)
-        {
-            await DiscardAsync(now).ConfigureAwait(false);
+            if (!IsPart(record))
+            {
+                throw new PreconditionFailedException(
+                    $"group snapshot {record.Id} ('{record.RequestName}') was made on this node alone; it is no part to abort");
+            }
+            if (_prepared.TryRemove(record.Id, out var part))
+            {
+                using (part)
+                {
+                    ReleaseQuietly(part.Hold);
+                    await DiscardAsync(record).ConfigureAwait(false);
+                }
+                return;
+            }
+            try
+            {
+                using var _ = journal.Locks.Acquire($"group-name:{record.RequestName}", record.Id.ToString());
+                if (journal.Get(record.Id) is { } now)
+                {
+                    await DiscardAsync(now).ConfigureAwait(false);
+                }
+                return;
+            }
+            catch (BusyException) when (waited.Elapsed < AbortWait)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10)).ConfigureAwait(false); // A prepare or commit is finishing.
+            }
         }
     }
+
+    /// <summary>The longest an abort waits for a prepare or commit of the same part to finish.</summary>
+    private static readonly TimeSpan AbortWait = TimeSpan.FromSeconds(20);
 
     /// <summary>The group this pool holds under <paramref name="id"/>, or else <paramref name="name"/>; null when none.</summary>
     public GroupPartInfo? GetGroupPart(ObjectId? id, string? name)
@@ -212,7 +256,7 @@ public sealed partial class StoragePool
         }
         catch (Exception e) when (e is LoopvolException or IOException)
         {
-            // The quiescer counted it; its hold ends by itself at its limit, and a restart thaws everything.
+            // The quiescer counted it and keeps trying to thaw; a restart thaws everything too.
         }
     }
 

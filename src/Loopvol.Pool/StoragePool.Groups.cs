@@ -93,15 +93,16 @@ public sealed partial class StoragePool
     }
 
     /// <summary>
-    /// Copies every member while <paramref name="hold"/> holds their volumes still (fault point
-    /// <c>{step}.member-copied</c> after each); a hold that ended before the last copy is <see cref="AbortedException"/>.
+    /// Copies every member while <paramref name="hold"/> holds their volumes still, with no sync (that follows the
+    /// thaw, in <see cref="KeepGroupAsync"/>); fault point <c>{step}.member-copied</c> after each. A hold that ended
+    /// before the last copy is <see cref="AbortedException"/>.
     /// </summary>
     private void CopyHeld(string name, ReservedGroup group, IVolumeHold hold, string step, CancellationToken cancellationToken)
     {
         foreach (var (volume, snapshot) in group.Members)
         {
             images.Copy(volume.BackendName, snapshot.BackendName, volume.SizeBytes ?? 0, readOnly: true,
-                Portable(snapshot, group.Portable), cancellationToken);
+                Portable(snapshot, group.Portable), cancellationToken, durable: false);
             Faults.Reached($"{step}.member-copied");
             if (!hold.Held)
             {
@@ -113,9 +114,14 @@ public sealed partial class StoragePool
         }
     }
 
-    /// <summary>Marks every member, then the group, created.</summary>
+    /// <summary>
+    /// Puts every member's image on disk (copied without a sync while the volumes were held), then marks every
+    /// member, then the group, created. A crash before that leaves the group reserved, so it is discarded.
+    /// </summary>
     private async Task<Reservation> KeepGroupAsync(ReservedGroup group)
     {
+        await Blocking.RunAsync(() => images.MakeDurable(group.Members.Select(m => m.Snapshot.BackendName)), CancellationToken.None)
+            .ConfigureAwait(false);
         foreach (var (volume, snapshot) in group.Members)
         {
             await journal.MarkCreatedAsync(snapshot.Id, volume.SizeBytes ?? 0).ConfigureAwait(false);

@@ -21,6 +21,9 @@ namespace Loopvol.Cluster.Services;
 /// </summary>
 public sealed class GroupsAcrossNodes(Forwarder forward, TimeSpan lease)
 {
+    /// <summary>One create per name at a time in this controller: a second would abort the first one's parts.</summary>
+    private readonly Core.Concurrency.OperationLocks _names = new();
+
     /// <summary>
     /// Makes, or finds complete, the group of <paramref name="owners"/> (each source's agent, in request order).
     /// <paramref name="holder"/>: a node found holding the name, asked too (one of another group is ALREADY_EXISTS).
@@ -28,6 +31,7 @@ public sealed class GroupsAcrossNodes(Forwarder forward, TimeSpan lease)
     public async Task<VolumeGroupSnapshot> CreateAsync(CreateVolumeGroupSnapshotRequest request, IReadOnlyList<AgentAddress> owners,
         AgentAddress? holder, CancellationToken cancellationToken)
     {
+        using var _ = _names.Acquire(request.Name);
         var nodes = owners.DistinctBy(o => o.NodeId).OrderBy(o => o.NodeId, StringComparer.Ordinal).ToList();
         var sources = request.SourceVolumeIds.Select(Untagged).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var asked = holder is null || nodes.Any(n => n.NodeId == holder.NodeId) ? nodes : [.. nodes, holder];
@@ -61,15 +65,15 @@ public sealed class GroupsAcrossNodes(Forwarder forward, TimeSpan lease)
         var all = nodes.Select(n => (n, new GroupPartRef { GroupUuid = uuid })).ToList();
         try
         {
-            // Phase one: every node recorded and frozen, within the lease (a later prepare would find the first thawed).
+            // Phase one: every node recorded and frozen within half the lease, so the copies have the other half.
             using (var within = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                within.CancelAfter(lease);
+                within.CancelAfter(lease / 2);
                 await EachAsync(nodes, (agent, i, token) => Call(agent, (c, o) => c.PrepareGroupPartAsync(prepare[i], o).ResponseAsync, token),
                     within.Token, node => cancellationToken.IsCancellationRequested
                         ? new OperationCanceledException(cancellationToken)
                         : new AbortedException($"group snapshot '{request.Name}': node {node} did not freeze its members within " +
-                                               $"the lease of {lease.TotalSeconds:0.###} s; nothing was kept, and the request may be retried"))
+                                               $"half the lease of {lease.TotalSeconds:0.###} s; nothing was kept, and the request may be retried"))
                     .ConfigureAwait(false);
             }
             forward.Faults.Reached("group.prepared");
@@ -168,29 +172,44 @@ public sealed class GroupsAcrossNodes(Forwarder forward, TimeSpan lease)
     }
 
     /// <summary>
-    /// Runs <paramref name="step"/> on every agent at once and waits for all. The first failure, in node order, is
-    /// thrown naming its node: an agent's own answer keeps its status code, an agent out of reach is UNAVAILABLE, and
-    /// a step cut off by <paramref name="cancellationToken"/> is <paramref name="cutOff"/> when one is given.
+    /// Runs <paramref name="step"/> on every agent at once. The first failure cancels the steps still running and is
+    /// thrown once all have ended, naming its node: an agent's own answer keeps its status code, an agent out of reach
+    /// is UNAVAILABLE. Steps cut off by <paramref name="cancellationToken"/> alone end in <paramref name="cutOff"/>
+    /// when one is given.
     /// </summary>
     private static async Task<T[]> EachAsync<T>(IReadOnlyList<AgentAddress> agents, Func<AgentAddress, int, CancellationToken, Task<T>> step,
         CancellationToken cancellationToken, Func<string, Exception>? cutOff = null)
     {
-        var tasks = agents.Select((agent, i) => step(agent, i, cancellationToken)).ToList();
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        async Task<T> Guarded(AgentAddress agent, int i)
+        {
+            try
+            {
+                return await step(agent, i, failed.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                await failed.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        var tasks = agents.Select(Guarded).ToList();
         try
         {
             return await Task.WhenAll(tasks).ConfigureAwait(false);
         }
         catch
         {
-            var index = tasks.FindIndex(t => t.IsFaulted || t.IsCanceled);
-            var node = agents[index].NodeId;
-            var failure = tasks[index].Exception?.InnerException ?? new OperationCanceledException();
-            var cut = failure is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled or StatusCode.DeadlineExceeded } ||
-                      cancellationToken.IsCancellationRequested;
-            throw (failure, cut && cutOff is not null) switch
+            static bool Cut(Exception? e) =>
+                e is null or OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled or StatusCode.DeadlineExceeded };
+            var failures = agents.Zip(tasks).Where(t => t.Second.IsFaulted || t.Second.IsCanceled)
+                .Select(t => (Node: t.First.NodeId, Error: t.Second.Exception?.InnerException)).ToList();
+            var (node, failure) = failures.FirstOrDefault(f => !Cut(f.Error)) is { Node: not null } own ? own : failures[0];
+            throw (failure, Cut(failure)) switch
             {
-                (_, true) => cutOff!(node),
+                (_, true) when cutOff is not null => cutOff(node),
                 (RpcException e, _) => new RpcException(new Status(e.StatusCode, $"node {node}: {e.Status.Detail}")),
+                (null, _) => new OperationCanceledException(cancellationToken),
                 _ => failure,
             };
         }

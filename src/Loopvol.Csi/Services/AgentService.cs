@@ -78,10 +78,8 @@ public sealed class AgentService(StoragePool pool, IVolumeQuiescer quiescer, Dri
             throw Require.Invalid("lease_ms is required");
         }
         var (_, names) = KubernetesParameters.Split(request.Parameters, KubernetesParameters.GroupSnapshot, [], "CreateVolumeGroupSnapshot");
-        var part = await pool.PrepareGroupPartAsync(new GroupPartRequest(name, id, sources, [.. request.Nodes], members,
-            TimeSpan.FromMilliseconds(request.LeaseMs)), quiescer, context.CancellationToken);
-        await pool.RecordKubernetesNamesAsync(part.Id, names);
-        return Message(part);
+        return Message(await pool.PrepareGroupPartAsync(new GroupPartRequest(name, id, sources, [.. request.Nodes], members,
+            TimeSpan.FromMilliseconds(request.LeaseMs), names), quiescer, context.CancellationToken));
     }
 
     public override async Task<GroupPart> CommitGroupPart(GroupPartRef request, ServerCallContext context) =>

@@ -6,9 +6,10 @@ namespace Loopvol.Pool.Model;
 /// What the controller asks of one node for a group snapshot across nodes (docs/cluster.md): record this node's part
 /// of group <paramref name="Id"/> (named <paramref name="Name"/>, of all <paramref name="Sources"/>, held by
 /// <paramref name="Nodes"/>) and hold its <paramref name="Members"/> still for at most <paramref name="Lease"/>.
+/// <paramref name="KubernetesNames"/>: the names the CO passed, recorded with the part before anything is frozen.
 /// </summary>
 public sealed record GroupPartRequest(string Name, ObjectId Id, IReadOnlyList<ObjectId> Sources, IReadOnlyList<string> Nodes,
-    IReadOnlyList<ObjectId> Members, TimeSpan Lease);
+    IReadOnlyList<ObjectId> Members, TimeSpan Lease, IReadOnlyDictionary<string, string> KubernetesNames);
 
 public enum GroupPartState
 {

@@ -1,8 +1,8 @@
+using Loopvol.Bench.Tls;
 using Grpc.Core;
 using Loopvol.Csi.Transport;
 using Loopvol.Csi.V1;
 using Loopvol.Tests.Support;
-using Loopvol.Tests.Transport;
 using static Loopvol.Tests.Cluster.ClusterRoutingTests;
 
 namespace Loopvol.Tests.Cluster;

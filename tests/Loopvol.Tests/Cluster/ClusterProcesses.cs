@@ -1,8 +1,8 @@
+using Loopvol.Bench.Tls;
 using System.Net;
 using System.Net.Sockets;
 using Loopvol.Csi.Transport.Tls;
 using Loopvol.Tests.Support;
-using Loopvol.Tests.Transport;
 
 namespace Loopvol.Tests.Cluster;
 

@@ -1,7 +1,7 @@
+using Loopvol.Bench.Tls;
 using System.Text.Json;
 using Loopvol.Cluster.Discovery;
 using Loopvol.Tests.Support;
-using Loopvol.Tests.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace Loopvol.Tests.Cluster;

@@ -1,8 +1,8 @@
+using Loopvol.Bench.Tls;
 using Loopvol.Csi.Transport;
 using Loopvol.Csi.Transport.Tls;
 using Loopvol.Hosting;
 using Loopvol.Tests.Support;
-using Loopvol.Tests.Transport;
 
 namespace Loopvol.Tests.Cluster;
 

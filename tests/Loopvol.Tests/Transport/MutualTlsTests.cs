@@ -1,3 +1,4 @@
+using Loopvol.Bench.Tls;
 using Grpc.Core;
 using Loopvol.Core.Concurrency;
 using Loopvol.Csi;

@@ -1,3 +1,4 @@
+using Loopvol.Bench.Tls;
 using System.Security.Cryptography;
 using Loopvol.Csi.Transport.Tls;
 using Loopvol.Tests.Support;

@@ -1,4 +1,4 @@
-namespace Loopvol.Tests.Transport;
+namespace Loopvol.Bench.Tls;
 
 /// <summary>The key of a certificate made here, and how its PEM file spells it.</summary>
 public enum KeyKind

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Loopvol.Tests.Transport;
+namespace Loopvol.Bench.Tls;
 
 /// <summary>A certificate made here with its private key.</summary>
 public sealed record Issued(X509Certificate2 Certificate, AsymmetricAlgorithm Key, KeyKind Kind)

@@ -3,11 +3,11 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Loopvol.Csi.Transport.Tls;
 
-namespace Loopvol.Tests.Transport;
+namespace Loopvol.Bench.Tls;
 
 /// <summary>
 /// A private CA made in memory with System.Security.Cryptography (ECDSA P-256, basic constraints CA:TRUE), issuing
-/// certificates for tests, and writing them as PEM files the way an operator would give them.
+/// certificates for tests and benchmarks, and writing them as PEM files the way an operator would give them.
 /// </summary>
 public sealed class TestCa(Issued self, TestCa? parent)
 {
