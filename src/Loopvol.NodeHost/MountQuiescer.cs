@@ -40,14 +40,14 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
             {
                 hold.StartTimer(); // The limit counts from before the first freeze: no file system stays frozen longer.
             }
-            foreach (var mount in mounts)
+            if (mounts.Count > 0 && !hold.Freeze(mounts))
             {
-                if (!hold.Freeze(mount))
-                {
-                    throw new Core.Errors.AbortedException(
-                        $"the freeze limit of {hold.Limit} passed before all {mounts.Count} file systems were frozen; every one " +
-                        "was thawed, nothing was kept, and the request may be retried");
-                }
+                throw new Core.Errors.AbortedException(
+                    $"the freeze limit of {hold.Limit} passed before all {mounts.Count} file systems were frozen; every one " +
+                    "was thawed, nothing was kept, and the request may be retried");
+            }
+            if (mounts.Count > 0)
+            {
                 faults.Reached("quiesce.frozen");
             }
         }
@@ -102,8 +102,14 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
         /// <summary>Starts the limit's clock.</summary>
         public void StartTimer() => _timer = new Timer(_ => End(), null, limit, Timeout.InfiniteTimeSpan);
 
-        /// <summary>Freezes one more file system; false, and nothing frozen, when the hold has already ended.</summary>
-        public bool Freeze(string mount)
+        /// <summary>
+        /// Freezes the file systems, all at once: they are asked in their fixed order, and each FIFREEZE flushes and
+        /// waits for its own file system only (one never waits on another's freeze, so no order of completion can
+        /// deadlock), which keeps the window to about one freeze however many there are. False, and nothing frozen,
+        /// when the hold has already ended. A freeze that fails is thrown once all have ended; <see cref="Dispose"/>
+        /// thaws those that froze.
+        /// </summary>
+        public bool Freeze(IReadOnlyList<string> mounts)
         {
             lock (_gate)
             {
@@ -111,12 +117,29 @@ public sealed partial class MountQuiescer(Journal.Journal journal, TimeSpan limi
                 {
                     return false;
                 }
-                Freezer.Freeze(mount);
-                if (_frozen.Count == 0)
+                var frozen = new bool[mounts.Count];
+                var errors = new Exception?[mounts.Count];
+                // A thread each: FIFREEZE blocks while it flushes, and the thread pool would add threads too slowly.
+                var threads = mounts.Select((mount, i) => new Thread(() =>
                 {
-                    _frozenAt = System.Diagnostics.Stopwatch.GetTimestamp(); // For the freeze-duration metric.
+                    try
+                    {
+                        Freezer.Freeze(mount);
+                        frozen[i] = true;
+                        Interlocked.CompareExchange(ref _frozenAt, System.Diagnostics.Stopwatch.GetTimestamp(), 0); // The metric's start.
+                    }
+                    catch (Exception e) when (e is Core.Errors.LoopvolException or IOException)
+                    {
+                        errors[i] = e;
+                    }
+                }) { IsBackground = true, Name = "loopvol-freeze" }).ToList();
+                threads.ForEach(t => t.Start());
+                threads.ForEach(t => t.Join());
+                _frozen.AddRange(mounts.Where((_, i) => frozen[i]));
+                if (errors.FirstOrDefault(e => e is not null) is { } failure)
+                {
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
                 }
-                _frozen.Add(mount);
                 return true;
             }
         }
