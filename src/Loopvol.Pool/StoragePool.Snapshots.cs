@@ -68,7 +68,10 @@ public sealed partial class StoragePool
         return new Page<SnapshotInfo>([.. page.Items.Select(SnapshotOf)], page.NextToken);
     }
 
-    private static SnapshotInfo SnapshotOf(Reservation r) => new(r.Id,
+    private SnapshotInfo SnapshotOf(Reservation r) => new(r.Id,
         r.Arguments.SourceVolume ?? throw new InvalidOperationException($"snapshot {r.Id} has no source volume"),
-        r.SizeBytes ?? 0, r.CreatedAt, r.Group);
+        r.SizeBytes ?? 0, r.CreatedAt, r.Group)
+    {
+        GroupNode = r.Group is { } group && journal.Get(group)?.Arguments.GroupNodes is [var first, ..] ? first : null,
+    };
 }

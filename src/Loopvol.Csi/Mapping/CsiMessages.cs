@@ -46,7 +46,7 @@ internal sealed class CsiMessages(string nodeId, bool tagIds)
         SizeBytes = s.SizeBytes,
         CreationTime = Timestamp.FromDateTimeOffset(s.CreatedAt),
         ReadyToUse = true,
-        GroupSnapshotId = s.Group is { } g ? Id(g) : "",
+        GroupSnapshotId = s.Group is { } g ? (s.GroupNode is { } first ? RoutedId.On(g, first).ToString() : Id(g)) : "",
     };
 
     public VolumeGroupSnapshot GroupSnapshot(GroupSnapshotInfo group) => new()

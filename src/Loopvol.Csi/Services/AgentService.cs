@@ -96,10 +96,9 @@ public sealed class AgentService(StoragePool pool, IVolumeQuiescer quiescer, Dri
             ? Message(part)
             : new GroupPart { State = GroupPart.Types.State.Absent, Name = request.Name, GroupUuid = request.GroupUuid });
 
-    /// <summary>The part as the controller reads it: members tagged with this node, their group named as its first node names it.</summary>
+    /// <summary>The part as the controller reads it: members tagged with this node, their group named by its first node.</summary>
     private GroupPart Message(GroupPartInfo part)
     {
-        var group = part.Nodes.Count > 0 ? RoutedId.On(part.Id, part.Nodes[0]).ToString() : _messages.Id(part.Id);
         return new GroupPart
         {
             State = part.State == GroupPartState.Committed ? GroupPart.Types.State.Committed : GroupPart.Types.State.Prepared,
@@ -107,15 +106,7 @@ public sealed class AgentService(StoragePool pool, IVolumeQuiescer quiescer, Dri
             GroupUuid = part.Id.Uuid.ToString("D"),
             Nodes = { part.Nodes },
             SourceVolumeIds = { part.Sources.Select(s => s.ToString()) },
-            Snapshots =
-            {
-                (part.Group?.Members ?? []).Select(m =>
-                {
-                    var snapshot = _messages.Snapshot(m);
-                    snapshot.GroupSnapshotId = group;
-                    return snapshot;
-                }),
-            },
+            Snapshots = { (part.Group?.Members ?? []).Select(_messages.Snapshot) },
             CreationTime = Timestamp.FromDateTimeOffset(part.CreatedAt),
         };
     }

@@ -37,9 +37,15 @@ public sealed record VolumeInfo(ObjectId Id, long CapacityBytes, ContentSource? 
 /// <summary>A volume with its condition and the nodes it is published to (when asked for; empty otherwise).</summary>
 public sealed record VolumeStatus(VolumeInfo Volume, Condition Condition, IReadOnlyList<string> PublishedNodes);
 
-/// <summary>A snapshot as the pool reports it.</summary>
+/// <summary>
+/// A snapshot as the pool reports it. <see cref="GroupNode"/>: for a member of a group across nodes, the node whose
+/// tag the group's ID carries (its first node); null otherwise.
+/// </summary>
 public sealed record SnapshotInfo(ObjectId Id, ObjectId SourceVolume, long SizeBytes, DateTimeOffset CreatedAt,
-    ObjectId? Group);
+    ObjectId? Group)
+{
+    public string? GroupNode { get; init; }
+}
 
 /// <summary>Whether an object's image is as the journal says: present, and of the recorded size.</summary>
 public sealed record Condition(bool Abnormal, string Message)

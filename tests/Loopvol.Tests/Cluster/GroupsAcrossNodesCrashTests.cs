@@ -43,8 +43,10 @@ public sealed class GroupsAcrossNodesCrashTests
     [TestCase(1, "group-part.frozen")]
     [TestCase(1, "group-part.member-copied")]
     [TestCase(1, "group-part.thawed")]
+    [TestCase(2, "group-part.reserved")]
     [TestCase(2, "group-part.frozen")]
     [TestCase(2, "group-part.member-copied")]
+    [TestCase(2, "group-part.thawed")]
     public Task AgentKilledAt(int agent, string point) => KilledAtAsync(agent, point);
 
     [TestCase(0)]

@@ -50,7 +50,9 @@ public sealed class GroupsAcrossNodesTests
             Assert.That(again.Snapshots.Select(s => s.SnapshotId), Is.EquivalentTo(group.Snapshots.Select(s => s.SnapshotId)));
             Assert.That(reused!.StatusCode, Is.EqualTo(StatusCode.AlreadyExists), reused.Status.Detail);
             Assert.That(fetched.Snapshots.Select(s => s.SnapshotId), Is.EquivalentTo(group.Snapshots.Select(s => s.SnapshotId)));
-            Assert.That(listed.Entries.Select(e => e.Snapshot.SnapshotId), Is.SupersetOf(group.Snapshots.Select(s => s.SnapshotId)));
+            var members = listed.Entries.Select(e => e.Snapshot).Where(s => group.Snapshots.Any(m => m.SnapshotId == s.SnapshotId)).ToList();
+            Assert.That(members, Has.Count.EqualTo(3), "every node lists its member");
+            Assert.That(members.Select(m => m.GroupSnapshotId), Has.All.EqualTo(group.GroupSnapshotId), "each names the group by its ID");
             Assert.That(partial!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
             Assert.That(partial.Status.Detail, Does.Contain("snapshot_ids"));
 
