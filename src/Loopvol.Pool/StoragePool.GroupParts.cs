@@ -212,6 +212,10 @@ public sealed partial class StoragePool
         return record is { State: ReservationState.Reserved or ReservationState.Created } ? PartOf(record) : null;
     }
 
+    /// <summary>Every part of a group across nodes this pool holds, prepared or committed.</summary>
+    public IReadOnlyList<GroupPartInfo> GroupParts() =>
+        [.. journal.All(ObjectKind.Group).Where(g => IsPart(g) && g.State is ReservationState.Reserved or ReservationState.Created).Select(PartOf)];
+
     private static bool IsPart(Reservation group) => group.Arguments.GroupNodes is { Count: > 0 };
 
     private GroupPartInfo PartOf(Reservation group)

@@ -114,6 +114,56 @@ public sealed class GroupsAcrossNodes(Forwarder forward, TimeSpan lease)
         return (true, Complete(parts), parts);
     }
 
+    /// <summary>
+    /// Finds parts of groups that never became complete and discards them everywhere: a create cut short (the
+    /// controller killed between commits, say) whose name is never retried would otherwise keep them. Only parts made
+    /// more than <paramref name="olderThan"/> ago count, so no create still under way is touched (a part is final once
+    /// its lease and the commit's deadline have passed). A group with a node out of reach is left for a later sweep;
+    /// a complete group is never touched. Answers how many groups were discarded.
+    /// </summary>
+    public async Task<int> SweepAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        var listed = new List<GroupPart>();
+        foreach (var agent in forward.Agents)
+        {
+            try
+            {
+                listed.AddRange((await Call(agent, (c, o) => c.ListGroupPartsAsync(new ListGroupPartsRequest(), o).ResponseAsync,
+                    cancellationToken).ConfigureAwait(false)).Parts);
+            }
+            catch (Exception e) when (e is LoopvolException or RpcException)
+            {
+                // Out of reach, or not able to list: its parts are looked at by a later sweep.
+            }
+        }
+        var cutoff = DateTimeOffset.UtcNow - olderThan;
+        var discarded = 0;
+        foreach (var part in listed.Where(p => p.CreationTime.ToDateTimeOffset() <= cutoff).DistinctBy(p => p.GroupUuid))
+        {
+            var agents = part.Nodes.Select(n => forward.Agents.FirstOrDefault(a => a.NodeId == n)).ToList();
+            if (agents.Any(a => a is null))
+            {
+                continue;
+            }
+            try
+            {
+                using var _ = _names.Acquire(part.Name); // Not while a create of that name runs here.
+                var parts = await ReadAsync(agents!, new GroupPartRef { GroupUuid = part.GroupUuid }, cancellationToken).ConfigureAwait(false);
+                if (Complete(parts) is null)
+                {
+                    await AbortAsync(parts.Where(p => p.Part.State != State.Absent).Select(p => (p.Agent, Ref(p.Part))), cancellationToken)
+                        .ConfigureAwait(false);
+                    discarded++;
+                }
+            }
+            catch (Exception e) when (e is LoopvolException or RpcException)
+            {
+                // A node out of reach, or a part busy: a later sweep looks again.
+            }
+        }
+        return discarded;
+    }
+
     /// <summary>Discards every part of a group, the first node's last, so a delete cut short can be repeated by ID.</summary>
     public Task DeleteAsync(IReadOnlyList<(AgentAddress Agent, GroupPart Part)> parts, CancellationToken cancellationToken) =>
         AbortAsync(parts.Where(p => p.Part.State != State.Absent).Select(p => (p.Agent, Ref(p.Part))), cancellationToken, homeLast: true);

@@ -16,9 +16,9 @@ namespace Loopvol.Cluster.Services;
 /// that node; one across nodes is made by <see cref="GroupsAcrossNodes"/> in two phases. A group's later calls go to
 /// the node its ID names, whose part lists the others.
 /// </summary>
-public sealed class RoutingGroupControllerService(Forwarder forward, TimeSpan lease) : GroupController.GroupControllerBase
+public sealed class RoutingGroupControllerService(Forwarder forward, GroupsAcrossNodes across) : GroupController.GroupControllerBase
 {
-    private readonly GroupsAcrossNodes _across = new(forward, lease);
+    private readonly GroupsAcrossNodes _across = across;
 
     public override Task<GroupControllerGetCapabilitiesResponse> GroupControllerGetCapabilities(
         GroupControllerGetCapabilitiesRequest request, ServerCallContext context) =>

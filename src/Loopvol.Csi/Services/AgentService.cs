@@ -96,6 +96,12 @@ public sealed class AgentService(StoragePool pool, IVolumeQuiescer quiescer, Dri
             ? Message(part)
             : new GroupPart { State = GroupPart.Types.State.Absent, Name = request.Name, GroupUuid = request.GroupUuid });
 
+    public override Task<ListGroupPartsResponse> ListGroupParts(ListGroupPartsRequest request, ServerCallContext context) =>
+        Task.FromResult(new ListGroupPartsResponse
+        {
+            Parts = { pool.GroupParts().Select(p => Message(p with { Group = null })) },
+        });
+
     /// <summary>The part as the controller reads it: members tagged with this node, their group named by its first node.</summary>
     private GroupPart Message(GroupPartInfo part)
     {

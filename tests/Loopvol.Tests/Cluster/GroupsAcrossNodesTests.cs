@@ -125,6 +125,49 @@ public sealed class GroupsAcrossNodesTests
         AssertNoGroupRecords(cluster);
     }
 
+    [Test]
+    public async Task AGroupThatNeverBecameComplete_IsDiscardedEverywhereByTheSweep_ACompleteOneIsLeftAlone()
+    {
+        await using var cluster = await ThreeNodes.StartAsync();
+        await using var volumes = await StagedAcrossNodes.CreateAsync(cluster, 0, 1);
+        var whole = (await CreateAsync(cluster, new CreateVolumeGroupSnapshotRequest { Name = "whole", SourceVolumeIds = { volumes.Ids } }))
+            .GroupSnapshot;
+        // A create cut short, as a controller killed between its commits leaves it: node a committed, node b prepared.
+        using var dir = new TempDirectory();
+        using var material = cluster.Ca.Write(dir.Path, "client", cluster.Ca.Client(), cluster.Ca).Load();
+        using var toA = CsiChannel.Create(cluster.AgentEndpoint(0), material, serverName: ThreeNodes.ServerName);
+        using var toB = CsiChannel.Create(cluster.AgentEndpoint(1), material, serverName: ThreeNodes.ServerName);
+        var uuid = Guid.NewGuid().ToString("D");
+        foreach (var (channel, member) in new[] { (toA, volumes.Ids[0]), (toB, volumes.Ids[1]) })
+        {
+            await new Agent.V1.Agent.AgentClient(channel).PrepareGroupPartAsync(new PrepareGroupPartRequest
+            {
+                Name = "cut-short", GroupUuid = uuid, SourceVolumeIds = { volumes.Ids }, MemberVolumeIds = { member },
+                Nodes = { "node-a", "node-b" }, LeaseMs = 10_000,
+            });
+        }
+        var committed = await new Agent.V1.Agent.AgentClient(toA).CommitGroupPartAsync(new GroupPartRef { GroupUuid = uuid });
+
+        var young = await cluster.Controller.SweepGroupsAsync(TimeSpan.FromMinutes(5));
+        var discarded = await cluster.Controller.SweepGroupsAsync(TimeSpan.Zero);
+        var again = await cluster.Controller.SweepGroupsAsync(TimeSpan.Zero);
+        var kept = (await cluster.CallAsync<GetVolumeGroupSnapshotResponse>("GroupController", "GetVolumeGroupSnapshot",
+            new GetVolumeGroupSnapshotRequest { GroupSnapshotId = whole.GroupSnapshotId })).GroupSnapshot;
+
+        Assert.That(committed.State, Is.EqualTo(GroupPart.Types.State.Committed));
+        Assert.That(young, Is.Zero, "parts younger than asked are left to the create that may still be making them");
+        Assert.That(discarded, Is.EqualTo(1));
+        Assert.That(again, Is.Zero);
+        Assert.That(kept.Snapshots.Select(m => m.SnapshotId), Is.EquivalentTo(whole.Snapshots.Select(m => m.SnapshotId)), "the complete group is untouched");
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.That(cluster.Node(i).Driver.Journal.Find(Core.Ids.ObjectKind.Group, "cut-short"), Is.Null, $"{ThreeNodes.NodeIds[i]} kept nothing of it");
+            Assert.That(cluster.Node(i).Driver.Journal.All(Core.Ids.ObjectKind.Snapshot).Count(Held), Is.EqualTo(1), "only the whole group's member");
+        }
+        await File.WriteAllTextAsync(Path.Combine(volumes.Staging[1], "thawed"), "node b's prepared part was released");
+        await DeleteAsync(cluster, whole.GroupSnapshotId, whole.Snapshots);
+    }
+
     [TestCase(true)]
     [TestCase(false)]
     public async Task HundredGroupsUnderLoad_AcrossThreeNodes_AreEachAStateTheWriterPassedThrough_OnlyWithFreezes(bool freeze)
