@@ -1,3 +1,4 @@
+using System.Globalization;
 using Loopvol.Core.Errors;
 
 namespace Loopvol.Journal;
@@ -8,9 +9,10 @@ public sealed partial class Journal
     /// <summary>
     /// Records that a volume is published to a node. Repeated with the same read-only flag: no change. Published to
     /// that node with the other flag: <see cref="AlreadyExistsException"/>. Published to another node (volumes
-    /// here are single-node): <see cref="PreconditionFailedException"/>.
+    /// here are single-node): <see cref="PreconditionFailedException"/>. A new publication to a node that already
+    /// has <paramref name="maxVolumes"/> volumes published (when above 0): <see cref="ResourceExhaustedException"/>.
     /// </summary>
-    public Task AddControllerPublicationAsync(string volumeId, string nodeId, bool readOnly) =>
+    public Task AddControllerPublicationAsync(string volumeId, string nodeId, bool readOnly, long maxVolumes = 0) =>
         WriteAsync("add-controller-publication", db =>
         {
             var existing = db.Query("SELECT node_id, read_only FROM controller_publications WHERE volume_id = $v",
@@ -25,6 +27,18 @@ public sealed partial class Journal
                     ? 0
                     : throw new AlreadyExistsException(
                         $"volume {volumeId} is already published to node {nodeId} {(ro ? "read-only" : "read-write")}");
+            }
+            if (maxVolumes > 0)
+            {
+                var published = Convert.ToInt64(db.Scalar(
+                    "SELECT COUNT(DISTINCT volume_id) FROM controller_publications WHERE node_id = $n", ("$n", nodeId)),
+                    CultureInfo.InvariantCulture);
+                if (published >= maxVolumes)
+                {
+                    throw new ResourceExhaustedException(
+                        $"node_id {nodeId} already has {published} volumes published, the most it takes " +
+                        $"(--max-volumes-per-node {maxVolumes})");
+                }
             }
             db.Execute("INSERT INTO controller_publications (volume_id, node_id, read_only) VALUES ($v, $n, $r)",
                 ("$v", volumeId), ("$n", nodeId), ("$r", readOnly ? 1 : 0));

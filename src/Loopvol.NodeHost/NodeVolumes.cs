@@ -1,5 +1,6 @@
 using Loopvol.Core.Errors;
 using Loopvol.Core.Faults;
+using Loopvol.Core.Host;
 using Loopvol.Core.Ids;
 using Loopvol.Journal.Model;
 using Loopvol.NodeHost.FileSystems;
@@ -165,6 +166,12 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
         DetachIfOurs(current.LoopDevice, image);
         faults.Reached("unstage.detached");
         await journal.SetStageAsync(id, NodeState.Init).ConfigureAwait(false);
+        if (journal.ProvisioningOf(volume) == Provisioning.ThinPendingRelease && LoopBackingFiles.Holding(image).Count == 0)
+        {
+            // Made thin while attached: what its thick reservation kept and nothing wrote goes now, while no write can land.
+            ImageStore.ReleaseUnwrittenAt(image);
+            await journal.SetProvisioningAsync(volume, Provisioning.Thin).ConfigureAwait(false);
+        }
     }
 
     public string ImageOf(ObjectId volume) => layout.ImagePath(CreatedVolume(volume).BackendName);

@@ -126,7 +126,12 @@ public sealed partial class StoragePool
         {
             await journal.MarkCreatedAsync(snapshot.Id, volume.SizeBytes ?? 0).ConfigureAwait(false);
         }
-        return await journal.MarkCreatedAsync(group.Group.Id, 0).ConfigureAwait(false);
+        var created = await journal.MarkCreatedAsync(group.Group.Id, 0).ConfigureAwait(false);
+        foreach (var (volume, _) in group.Members)
+        {
+            await KeepThickAsync(volume, CancellationToken.None).ConfigureAwait(false); // The reflinks shared their blocks.
+        }
+        return created;
     }
 
     /// <summary>

@@ -31,9 +31,11 @@ public sealed partial class StoragePool
             : throw new NotFoundException($"source volume {sourceVolume} does not exist");
         var size = source.SizeBytes ?? 0;
         var reservation = await AdmitAsync(ObjectKind.Snapshot, name, arguments, size, source.BackendName).ConfigureAwait(false);
-        return SnapshotOf(await BuildAsync("create-snapshot", reservation, size, () => Blocking.RunAsync(() =>
+        var snapshot = await BuildAsync("create-snapshot", reservation, size, () => Blocking.RunAsync(() =>
             images.Copy(source.BackendName, reservation.BackendName, size, readOnly: true, Portable(reservation),
-                cancellationToken), cancellationToken)).ConfigureAwait(false));
+                cancellationToken), cancellationToken)).ConfigureAwait(false);
+        await KeepThickAsync(source, CancellationToken.None).ConfigureAwait(false); // The reflink shared its blocks.
+        return SnapshotOf(snapshot);
     }
 
     /// <summary>

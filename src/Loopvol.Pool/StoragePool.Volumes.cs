@@ -123,12 +123,18 @@ public sealed partial class StoragePool
                     "volumes never shrink");
             }
             await Blocking.RunAsync(() => images.Grow(record.BackendName, current), cancellationToken).ConfigureAwait(false);
+            await KeepThickAsync(record, cancellationToken).ConfigureAwait(false);
             return current;
         }
         if (limitBytes > 0 && size > limitBytes)
         {
             throw new OutOfRangeException($"no size of whole {PoolOptions.BlockSize}-byte blocks lies in the capacity " +
                                           $"range [{requiredBytes}, {limitBytes}]");
+        }
+        var thick = journal.ProvisioningOf(id) == Provisioning.Thick;
+        if (thick)
+        {
+            CheckRoomToReserve(record, size);
         }
         var admission = (false, id.Uuid.ToString("D"));
         Hold(admission, size, size - current, $"grow {id} by");
@@ -141,6 +147,10 @@ public sealed partial class StoragePool
         finally
         {
             Release(admission);
+        }
+        if (thick)
+        {
+            await KeepThickAsync(record, cancellationToken).ConfigureAwait(false);
         }
         return size;
     }

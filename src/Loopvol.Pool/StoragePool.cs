@@ -36,15 +36,18 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
     /// more than the file system's free space (less the reserve) allows at that ratio. The ratio is applied in
     /// floating point, which cannot overflow, and the answer never lets the provisioned total pass a long.
     /// </summary>
-    public long AvailableBytes() => AvailableBytes(journal.ProvisionedBytes());
+    public long AvailableBytes() => AvailableBytes(journal.ProvisionedBytes(), journal.ThickBytes());
 
-    private long AvailableBytes(long provisioned)
+    /// <param name="provisioned">Every volume's size, thick ones included.</param>
+    /// <param name="thick">The thick volumes' sizes: their blocks are reserved, so they are counted one to one
+    /// against the file system, outside the over-commit.</param>
+    private long AvailableBytes(long provisioned, long thick)
     {
         var fs = FileSystemStats.Of(images.Layout.Directory);
         var reserve = Math.Max(0, options.ReserveBytes);
-        var limit = options.OvercommitRatio * Math.Max(0, fs.TotalBytes - reserve);
+        var limit = options.OvercommitRatio * Math.Max(0, fs.TotalBytes - reserve - thick);
         var free = options.OvercommitRatio * Math.Max(0, fs.AvailableBytes - reserve);
-        var left = Math.Min(ToBytes(Math.Min(limit - provisioned, free)), long.MaxValue - provisioned);
+        var left = Math.Min(ToBytes(Math.Min(limit - (provisioned - thick), free)), long.MaxValue - provisioned);
         return RoundDown(left);
     }
 
@@ -139,7 +142,7 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
         {
             var names = _admitting.Keys.Where(k => k.IsName).Select(k => k.Key).ToList();
             var ids = _admitting.Keys.Where(k => !k.IsName).Select(k => k.Key).ToList();
-            var available = AvailableBytes(journal.ProvisionedBytes(names, ids) + _admitting.Values.Sum());
+            var available = AvailableBytes(journal.ProvisionedBytes(names, ids) + _admitting.Values.Sum(), journal.ThickBytes(ids));
             if (addedBytes > available)
             {
                 throw new ResourceExhaustedException(

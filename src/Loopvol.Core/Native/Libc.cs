@@ -61,6 +61,10 @@ public static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     public static partial int Fallocate(SafeFileHandle fd, int mode, long offset, long length);
 
+    /// <summary>posix_fadvise(3): returns the error number itself (0 on success), not -1 and errno.</summary>
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    public static partial int Fadvise(SafeFileHandle fd, long offset, long length, int advice);
+
     [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
     public static partial long Lseek(SafeFileHandle fd, long offset, int whence);
 

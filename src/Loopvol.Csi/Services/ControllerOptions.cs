@@ -8,4 +8,10 @@ public sealed record ControllerOptions(string NodeId, bool EnableAttach)
     /// agent endpoint; docs/cluster.md). Untagged IDs, and IDs tagged with this node, are accepted either way.
     /// </summary>
     public bool TagIds { get; init; }
+
+    /// <summary>
+    /// The most volumes ControllerPublish attaches to this node (NodeGetInfo's max_volumes_per_node); 0: no limit.
+    /// One more is RESOURCE_EXHAUSTED.
+    /// </summary>
+    public long MaxVolumesPerNode { get; init; }
 }

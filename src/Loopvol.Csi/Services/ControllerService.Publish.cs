@@ -29,7 +29,7 @@ public sealed partial class ControllerService
             throw new AlreadyExistsException(
                 $"volume_capability does not match volume {text}, which was made for the other access type");
         }
-        await pool.PublishVolumeAsync(volume.Id, node, options.NodeId, request.Readonly);
+        await pool.PublishVolumeAsync(volume.Id, node, options.NodeId, request.Readonly, options.MaxVolumesPerNode);
         return new ControllerPublishVolumeResponse();
     }
 

@@ -125,18 +125,6 @@ public sealed partial class ControllerService
         return new ControllerExpandVolumeResponse { CapacityBytes = size, NodeExpansionRequired = !block };
     }
 
-    public override Task<ControllerModifyVolumeResponse> ControllerModifyVolume(ControllerModifyVolumeRequest request, ServerCallContext context)
-    {
-        var text = Require.NotEmpty(request.VolumeId, "volume_id");
-        if (request.MutableParameters.Count > 0)
-        {
-            throw Require.Invalid($"mutable_parameters: '{request.MutableParameters.Keys.Order(StringComparer.Ordinal).First()}' " +
-                                  "cannot be changed; this driver has no mutable parameters");
-        }
-        Volume(text);
-        return Task.FromResult(new ControllerModifyVolumeResponse());
-    }
-
     private static int MaxEntries(int max) =>
         max >= 0 ? max : throw Require.Invalid("max_entries must not be negative");
 }

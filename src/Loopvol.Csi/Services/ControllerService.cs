@@ -29,6 +29,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         {
             Cap.CreateDeleteVolume, Cap.CreateDeleteSnapshot, Cap.ListVolumes, Cap.ListSnapshots, Cap.GetCapacity,
             Cap.CloneVolume, Cap.ExpandVolume, Cap.GetVolume, Cap.VolumeCondition, Cap.SingleNodeMultiWriter,
+            Cap.ModifyVolume,
         };
         if (enableAttach)
         {
@@ -48,6 +49,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
         var (parameters, names) = KubernetesParameters.Split(request.Parameters, KubernetesParameters.Volume, [FsTypeParameter], "CreateVolume");
         CheckFsType(parameters, request.VolumeCapabilities);
         var source = Source(request.VolumeContentSource);
+        var provisioning = MutableParameters.Parse(request.MutableParameters);
         if (!pool.HoldsName(ObjectKind.Volume, name))
         {
             // A name already held is compared with its first request instead, accessibility included: ALREADY_EXISTS.
@@ -66,6 +68,7 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
             Capabilities = Capabilities.Canonical(request.VolumeCapabilities),
         }, context.CancellationToken);
         await pool.RecordKubernetesNamesAsync(volume.Id, names);
+        await ProvisionAsync(volume, provisioning, context.CancellationToken);
         return new CreateVolumeResponse { Volume = _messages.Volume(volume) };
     }
 
@@ -92,6 +95,10 @@ public sealed partial class ControllerService(StoragePool pool, ControllerOption
             .OfType<string>().ToList();
         var unknown = request.Parameters.Keys.Where(k => k != FsTypeParameter && !KubernetesParameters.Volume.Contains(k));
         problems.AddRange(unknown.Select(k => $"parameters: unknown key '{k}'"));
+        if (MutableParameters.Problem(request.MutableParameters) is { } mutable)
+        {
+            problems.Add(mutable);
+        }
         if (volume.Capabilities is { } made && Capabilities.IsBlock(request.VolumeCapabilities) != made.AnyBlock)
         {
             problems.Add("volume_capabilities: the volume was made for the other access type (mount or block)");

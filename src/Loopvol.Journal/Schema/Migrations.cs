@@ -106,6 +106,13 @@ internal static class Migrations
         ALTER TABLE records ADD COLUMN image_durable INTEGER NOT NULL DEFAULT 1 CHECK (image_durable IN (0, 1));
         DELETE FROM directory WHERE uuid IN (SELECT uuid FROM records WHERE state = 'deleting');
         """,
+
+        // Version 6: how a volume holds its space (the mutable parameter provisioning, ControllerModifyVolume). Every
+        // earlier volume is thin: sparse, as every image was made.
+        """
+        ALTER TABLE records ADD COLUMN provisioning TEXT NOT NULL DEFAULT 'thin'
+            CHECK (provisioning IN ('thin', 'thick', 'thin-pending-release'));
+        """,
     ];
 
     public static int CurrentVersion => Steps.Length;

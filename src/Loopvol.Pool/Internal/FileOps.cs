@@ -9,6 +9,9 @@ internal static class FileOps
     private const uint Ficlone = 0x40049409; // _IOW(0x94, 9, int)
     private const int SeekData = 3;
     private const int SeekHole = 4;
+    private const int FallocKeepSize = 0x01;
+    private const int FallocPunchHole = 0x02;
+    private const int FallocUnshareRange = 0x40;
 
     /// <summary>How much one copy_file_range call moves: the copy checks for cancellation between calls.</summary>
     private const long CopyChunkBytes = 64L << 20;
@@ -70,6 +73,67 @@ internal static class FileOps
             offset = hole;
         }
         return total;
+    }
+
+    /// <summary>fallocate(2) over the whole file: its holes become allocated, unwritten blocks; its size stays.</summary>
+    public static void Allocate(SafeFileHandle handle, long length, string subject) =>
+        Errno.Check(Libc.Fallocate(handle, 0, 0, length), "fallocate", subject);
+
+    /// <summary>
+    /// FALLOC_FL_UNSHARE_RANGE over the whole file: blocks shared with other files (reflinks) are copied, so the
+    /// file owns all of its blocks. A file system that shares nothing, or cannot unshare, is left as it is.
+    /// </summary>
+    public static void Unshare(SafeFileHandle handle, long length, string subject)
+    {
+        if (Libc.Fallocate(handle, FallocUnshareRange, 0, length) != 0 && Errno.Last is not (Errno.EOPNOTSUPP or Errno.EINVAL))
+        {
+            throw Errno.Failure("fallocate(UNSHARE_RANGE)", subject, Errno.Last);
+        }
+    }
+
+    /// <summary>
+    /// Punches every range SEEK_HOLE reports within <paramref name="length"/>, keeping the size. The file's cached
+    /// pages are dropped first: XFS and ext4 report reserved, unwritten blocks as a hole only where no page of them
+    /// is cached (one read through them, and they count as data).
+    /// </summary>
+    public static void PunchHoles(SafeFileHandle handle, long length, string subject)
+    {
+        const int dontNeed = 4; // POSIX_FADV_DONTNEED
+        Sync(handle, subject);
+        if (Libc.Fadvise(handle, 0, 0, dontNeed) is not 0 and var error)
+        {
+            throw Errno.Failure("posix_fadvise(DONTNEED)", subject, error);
+        }
+        long offset = 0;
+        while (offset < length)
+        {
+            var hole = Errno.Check(Libc.Lseek(handle, offset, SeekHole), "lseek(SEEK_HOLE)", subject);
+            if (hole >= length)
+            {
+                return;
+            }
+            var data = Libc.Lseek(handle, hole, SeekData);
+            if (data < 0 && Errno.Last != Errno.ENXIO)
+            {
+                throw Errno.Failure("lseek(SEEK_DATA)", subject, Errno.Last);
+            }
+            var end = data < 0 ? length : Math.Min(data, length);
+            Errno.Check(Libc.Fallocate(handle, FallocPunchHole | FallocKeepSize, hole, end - hole),
+                "fallocate(PUNCH_HOLE)", subject);
+            offset = end;
+        }
+    }
+
+    /// <summary>The bytes of the file's allocated blocks (statx's stx_blocks, links not followed); 0 when there is no file.</summary>
+    public static unsafe long AllocatedBytes(string path)
+    {
+        const uint statxBlocks = 0x400;
+        var buffer = stackalloc byte[256];
+        if (Libc.Statx(Libc.AtFdCwd, path, Libc.AtSymlinkNoFollow, statxBlocks, buffer) != 0)
+        {
+            return 0;
+        }
+        return *(long*)(buffer + 48) * 512; // struct statx: stx_blocks, in 512-byte units, after stx_size.
     }
 
     public static void Sync(SafeFileHandle handle, string subject)

@@ -122,7 +122,10 @@ public sealed partial class Driver : IAsyncDisposable
             IReadOnlyList<IReadinessCheck> checks = [new DataDirectoryCheck(settings.DataDirectory), new JournalReadiness(journal)];
             var identity = new IdentityService(info, PluginCapabilities(), checks, loggerFactory.CreateLogger<IdentityService>());
             var agentMode = settings.Mode == DriverMode.Node;
-            var controller = new ControllerService(pool, new ControllerOptions(settings.NodeId, settings.EnableAttach) { TagIds = agentMode });
+            var controller = new ControllerService(pool, new ControllerOptions(settings.NodeId, settings.EnableAttach)
+            {
+                TagIds = agentMode, MaxVolumesPerNode = settings.MaxVolumesPerNode,
+            });
             var groups = new GroupControllerService(pool, quiescer, settings.NodeId, agentMode);
             var nodeLogger = loggerFactory.CreateLogger("Loopvol.Node");
             var nodeVolumes = new NodeVolumes(journal, images.Layout, settings.Faults,
@@ -143,6 +146,7 @@ public sealed partial class Driver : IAsyncDisposable
             ];
             NodeLog.Reconciled(nodeLogger, journal.NodeVolumes().Count, repairs.Count(r => r.Repaired),
                 repairs.Count(r => !r.Repaired));
+            await pool.ReleasePendingAsync().ConfigureAwait(false); // Thin volumes no longer attached after a crash.
             var node = new NodeService(nodeVolumes, new NodeOptions(settings.NodeId, settings.MaxVolumesPerNode));
             var options = ServerOptions(settings, null);
             var calls = new CallTracker();

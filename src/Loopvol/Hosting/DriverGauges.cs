@@ -38,6 +38,9 @@ public sealed class DriverGauges : IDisposable
         Bytes("loopvol.pool.used", "Bytes used on the pool's file system", () => Stats() is var s ? s.TotalBytes - s.FreeBytes : 0);
         Bytes("loopvol.pool.available", "The largest volume the pool still admits (what GetCapacity answers)", _pool.AvailableBytes);
         Bytes("loopvol.pool.provisioned", "Sum of the sizes of every volume the journal holds", _journal.ProvisionedBytes);
+        Bytes("loopvol.pool.thick_provisioned",
+            "Sum of the sizes of thick volumes (provisioning: thick), whose blocks are reserved on the pool's file system",
+            _journal.ThickBytes);
         _meter.CreateObservableGauge("loopvol.pool.overcommit_ratio", () => _pool.Options.OvercommitRatio, unit: null,
             "The over-commit ratio in effect");
         _meter.CreateObservableGauge("loopvol.pool.images", Images, unit: null, "Images in the pool, by kind");

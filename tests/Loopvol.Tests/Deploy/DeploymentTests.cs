@@ -59,6 +59,11 @@ public sealed partial class DeploymentTests
             Assert.That(r.One("StorageClass").GetProperty("provisioner").GetString(), Is.EqualTo(name));
             Assert.That(r.OfKind("VolumeSnapshotClass").Concat(r.OfKind("VolumeGroupSnapshotClass"))
                 .Select(c => c.GetProperty("driver").GetString()), Is.All.EqualTo(name));
+            // The mutable parameter's two values, for the same driver.
+            var attributes = r.OfKind("VolumeAttributesClass").ToList();
+            Assert.That(attributes.Select(c => c.GetProperty("driverName").GetString()), Is.All.EqualTo(name));
+            Assert.That(attributes.Select(c => c.GetProperty("parameters").GetProperty("provisioning").GetString()),
+                Is.EquivalentTo(new[] { "thick", "thin" }));
 
             // One socket for the driver and every sidecar, and the path kubelet is told matches the host directory.
             Assert.That(Rendered.Arg(driver, "--endpoint"), Is.EqualTo("unix:///csi/csi.sock"));

@@ -55,7 +55,7 @@ public abstract class PoolOnFileSystem(string fsType) : OnLoopFileSystem(fsType)
     }
 
     /// <summary>Bytes the file system really allocated for a file (st_blocks × 512).</summary>
-    protected static long Allocated(string path) =>
+    public static long Allocated(string path) =>
         long.Parse(Processes.RunAsync("stat", ["-c", "%b", path]).GetAwaiter().GetResult().Trim(),
             System.Globalization.CultureInfo.InvariantCulture) * 512;
 }
