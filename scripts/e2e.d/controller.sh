@@ -58,6 +58,28 @@ else
   fail "PV of imm not grown: capacity $(k get pv "$(pv_of imm)" -o jsonpath='{.spec.capacity.storage}'), PVC conditions $(jp pvc/imm '{.status.conditions}')"
 fi
 
+step "VolumeAttributesClass: PVC imm made thick, then thin, through csi-resizer (ControllerModifyVolume)"
+image_of() { # the pool image of a PVC's volume (IDs of the central mode carry a node tag after the UUID)
+  local u; u=$(handle_of "$1" | grep -oE '[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}')
+  [ -n "$u" ] && ls "$DATA/pool/"*"$u.img" 2>/dev/null | head -n1; }
+blocks_of() { local f; f=$(image_of "$1"); [ -n "$f" ] && echo $(( $(stat -c %b "$f") * 512 / 1048576 )); }
+vac() { kn patch pvc "$1" --type merge -p "{\"spec\":{\"volumeAttributesClassName\":\"$2\"}}" >/dev/null; }
+for class in loopvol-thick loopvol-thin; do
+  vac imm "$class"
+  if waitjp pvc/imm '{.status.currentVolumeAttributesClassName}' "$class"; then
+    pass "PVC imm now $class (PV class $(k get pv "$(pv_of imm)" -o jsonpath='{.spec.volumeAttributesClassName}'), image holds $(blocks_of imm) MiB of its 128Mi)"
+  else
+    fail "PVC imm not modified to $class: status $(jp pvc/imm '{.status.modifyVolumeStatus}'), events $(kn get events --field-selector involvedObject.name=imm -o jsonpath='{.items[*].message}' | tail -c 300)"
+  fi
+  if [ "$class" = loopvol-thick ]; then
+    [ "$(blocks_of imm)" -ge 128 ] 2>/dev/null && pass "thick: every block of imm's image reserved" ||
+      fail "thick: imm's image holds $(blocks_of imm) MiB, not 128"
+  else
+    [ "$(blocks_of imm)" -lt 64 ] 2>/dev/null && pass "thin: imm's unwritten blocks given back (not attached)" ||
+      fail "thin: imm's image still holds $(blocks_of imm) MiB"
+  fi
+done
+
 vgs() { # name
   kn apply -f - >/dev/null <<EOF
 apiVersion: groupsnapshot.storage.k8s.io/v1

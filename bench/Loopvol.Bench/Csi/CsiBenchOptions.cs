@@ -13,6 +13,9 @@ internal sealed record CsiBenchOptions
 
     public int SnapshotRepeats { get; init; } = 5;
 
+    /// <summary>snapshot-delta: the data rewritten between its two snapshots, in 4 KiB blocks.</summary>
+    public long ChangedBytes { get; init; } = 64L << 20;
+
     public int Cycles { get; init; } = 50;
 
     public IReadOnlyList<int> GroupSizes { get; init; } = [1, 4, 16];

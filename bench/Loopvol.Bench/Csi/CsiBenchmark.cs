@@ -20,8 +20,8 @@ internal static class CsiBenchmark
         var compare = new Option<string?>("--compare-endpoint") { Description = "A second endpoint, run the same way" };
         var workloads = new Option<string>("--workloads") { Description = "Comma-separated workloads", DefaultValueFactory = _ => string.Join(',', Workloads.All) };
         var json = new Option<string?>("--json") { Description = "Also write the results to this JSON file" };
-        var size = new Option<int>("--size-gib") { Description = "snapshot-large: volume size", DefaultValueFactory = _ => 10 };
-        var fill = new Option<int>("--fill-mib") { Description = "snapshot-large: data written", DefaultValueFactory = _ => 1024 };
+        var size = new Option<int>("--size-gib") { Description = "snapshot-large, snapshot-delta: volume size", DefaultValueFactory = _ => 10 };
+        var fill = new Option<int>("--fill-mib") { Description = "snapshot-large, snapshot-delta: data written", DefaultValueFactory = _ => 1024 };
         var pairs = new Option<int>("--pairs") { Description = "create-delete: pairs per concurrency level", DefaultValueFactory = _ => 200 };
         var count = new Option<int>("--list-volumes") { Description = "list: volumes to create and page through", DefaultValueFactory = _ => 10_000 };
         var cycles = new Option<int>("--cycles") { Description = "stage-publish: cycles", DefaultValueFactory = _ => 50 };

@@ -25,6 +25,7 @@ internal sealed class CsiTarget : IDisposable
         Controller = new Controller.ControllerClient(channel);
         Node = new Node.NodeClient(channel);
         Group = new GroupController.GroupControllerClient(channel);
+        Metadata = new SnapshotMetadata.SnapshotMetadataClient(channel);
     }
 
     public GrpcEndpoint Endpoint { get; }
@@ -42,6 +43,8 @@ internal sealed class CsiTarget : IDisposable
     public Node.NodeClient Node { get; }
 
     public GroupController.GroupControllerClient Group { get; }
+
+    public SnapshotMetadata.SnapshotMetadataClient Metadata { get; }
 
     public string Name { get; private set; } = "";
 

@@ -110,24 +110,26 @@ internal static partial class Workloads
     }
 
     private static async Task<(string Staging, string Target)> StageAndPublishAsync(CsiTarget t, string volume,
-        CsiBenchOptions o, string tag, Cleanup cleanup, CancellationToken ct)
+        CsiBenchOptions o, string tag, Cleanup cleanup, CancellationToken ct, VolumeCapability? capability = null)
     {
         var staging = Directory.CreateDirectory(Path.Combine(o.WorkDirectory, $"staging-{tag}-{Guid.NewGuid():N}")).FullName;
         var target = Path.Combine(o.WorkDirectory, $"target-{tag}-{Guid.NewGuid():N}");
         cleanup.Add($"staging {staging}", () => Task.Run(() => Directory.Delete(staging, recursive: false)));
         cleanup.Add($"unpublish and unstage {volume}", () => UnpublishAndUnstageAsync(t, volume, staging, target));
-        await UpAsync(t, volume, staging, target, ct);
+        await UpAsync(t, volume, staging, target, ct, capability);
         return (staging, target);
     }
 
-    private static async Task UpAsync(CsiTarget t, string volume, string staging, string target, CancellationToken ct)
+    private static async Task UpAsync(CsiTarget t, string volume, string staging, string target, CancellationToken ct,
+        VolumeCapability? capability = null)
     {
+        capability ??= Capability();
         await t.Node.NodeStageVolumeAsync(
-            new NodeStageVolumeRequest { VolumeId = volume, StagingTargetPath = staging, VolumeCapability = Capability() },
+            new NodeStageVolumeRequest { VolumeId = volume, StagingTargetPath = staging, VolumeCapability = capability },
             CsiTarget.Options(ct));
         await t.Node.NodePublishVolumeAsync(new NodePublishVolumeRequest
         {
-            VolumeId = volume, StagingTargetPath = staging, TargetPath = target, VolumeCapability = Capability(),
+            VolumeId = volume, StagingTargetPath = staging, TargetPath = target, VolumeCapability = capability,
         }, CsiTarget.Options(ct));
     }
 

@@ -8,7 +8,7 @@ namespace Loopvol.Bench.Csi;
 internal static partial class Workloads
 {
     public static readonly IReadOnlyList<string> All =
-        ["transport", "create-delete", "idempotent-storm", "snapshot-large", "stage-publish", "group-snapshot", "list"];
+        ["transport", "create-delete", "idempotent-storm", "snapshot-large", "stage-publish", "group-snapshot", "list", "snapshot-delta"];
 
     /// <summary>Why <paramref name="workload"/> cannot run on <paramref name="target"/>, or null when it can.</summary>
     public static string? Unsupported(string workload, CsiTarget target)
@@ -21,6 +21,11 @@ internal static partial class Workloads
             "snapshot-large" => ["controller:CreateDeleteVolume", "controller:CreateDeleteSnapshot", "node:StageUnstageVolume"],
             "stage-publish" => ["controller:CreateDeleteVolume", "node:StageUnstageVolume"],
             "group-snapshot" => ["controller:CreateDeleteVolume", "group:CreateDeleteGetVolumeGroupSnapshot"],
+            "snapshot-delta" =>
+            [
+                "controller:CreateDeleteVolume", "controller:CreateDeleteSnapshot", "node:StageUnstageVolume",
+                "plugin:SnapshotMetadataService",
+            ],
             _ => throw new ArgumentException($"unknown workload '{workload}'; known: {string.Join(", ", All)}"),
         };
         var missing = needs.Where(n => !target.Has(n)).ToList();
@@ -37,6 +42,7 @@ internal static partial class Workloads
         "snapshot-large" => SnapshotLargeAsync(target, options, result, cleanup, ct),
         "stage-publish" => StagePublishAsync(target, options, result, cleanup, ct),
         "group-snapshot" => GroupSnapshotAsync(target, options, result, cleanup, ct),
+        "snapshot-delta" => SnapshotDeltaAsync(target, options, result, cleanup, ct),
         _ => throw new ArgumentException(workload),
     };
 
@@ -47,13 +53,13 @@ internal static partial class Workloads
     };
 
     private static async Task<string> CreateVolumeAsync(CsiTarget t, string name, long bytes, Cleanup cleanup,
-        CancellationToken ct, VolumeContentSource? source = null)
+        CancellationToken ct, VolumeContentSource? source = null, bool block = false)
     {
         var request = new CreateVolumeRequest
         {
             Name = name,
             CapacityRange = new CapacityRange { RequiredBytes = bytes },
-            VolumeCapabilities = { Capability() },
+            VolumeCapabilities = { block ? BlockCapability() : Capability() },
             VolumeContentSource = source,
         };
         return await cleanup.TrackAsync($"volume {name}",
