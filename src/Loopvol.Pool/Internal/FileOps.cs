@@ -7,8 +7,6 @@ namespace Loopvol.Pool.Internal;
 internal static class FileOps
 {
     private const uint Ficlone = 0x40049409; // _IOW(0x94, 9, int)
-    private const int SeekData = 3;
-    private const int SeekHole = 4;
 
     /// <summary>How much one copy_file_range call moves: the copy checks for cancellation between calls.</summary>
     private const long CopyChunkBytes = 64L << 20;
@@ -31,46 +29,16 @@ internal static class FileOps
     public static void SparseCopy(SafeFileHandle source, SafeFileHandle target, long length, string subject,
         CancellationToken cancellationToken)
     {
-        long offset = 0;
-        while (offset < length)
+        foreach (var (start, end) in DataRegions.Of(source, 0, length, subject))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var data = Libc.Lseek(source, offset, SeekData);
-            if (data < 0)
-            {
-                if (Errno.Last == Errno.ENXIO)
-                {
-                    return; // No data after offset: the rest is a hole.
-                }
-                throw Errno.Failure("lseek(SEEK_DATA)", subject, Errno.Last);
-            }
-            var hole = Errno.Check(Libc.Lseek(source, data, SeekHole), "lseek(SEEK_HOLE)", subject);
-            CopyRange(source, target, data, Math.Min(hole, length) - data, subject, cancellationToken);
-            offset = hole;
+            CopyRange(source, target, start, end - start, subject, cancellationToken);
         }
     }
 
     /// <summary>Bytes in the data regions of a file, which a sparse copy writes: its holes are not counted.</summary>
-    public static long DataBytes(SafeFileHandle handle, long length, string subject)
-    {
-        long offset = 0, total = 0;
-        while (offset < length)
-        {
-            var data = Libc.Lseek(handle, offset, SeekData);
-            if (data < 0)
-            {
-                if (Errno.Last == Errno.ENXIO)
-                {
-                    break; // No data after offset.
-                }
-                throw Errno.Failure("lseek(SEEK_DATA)", subject, Errno.Last);
-            }
-            var hole = Errno.Check(Libc.Lseek(handle, data, SeekHole), "lseek(SEEK_HOLE)", subject);
-            total += Math.Min(hole, length) - data;
-            offset = hole;
-        }
-        return total;
-    }
+    public static long DataBytes(SafeFileHandle handle, long length, string subject) =>
+        DataRegions.Of(handle, 0, length, subject).Sum(r => r.End - r.Start);
 
     public static void Sync(SafeFileHandle handle, string subject)
     {
