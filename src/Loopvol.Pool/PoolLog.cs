@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging;
 namespace Loopvol.Pool;
 
 /// <summary>
-/// What the pool reports when the driver opens it, and of group parts; event ids 3100-3109 (3107 for thick volumes; 3103 is
-/// <see cref="EmptyImages"/>', 3104 the delete sweeper's).
+/// What the pool reports when the driver opens it, of group parts, of snapshot metadata and of thick volumes; event ids
+/// 3100-3109 (3103 is <see cref="EmptyImages"/>', 3104 the delete sweeper's).
 /// </summary>
 public static partial class PoolLog
 {
@@ -33,7 +33,12 @@ public static partial class PoolLog
     [LoggerMessage(3106, LogLevel.Error, "group snapshot {Id}: discarding this node's part after its lease failed (discarded at the next start or abort): {Reason}")]
     public static partial void PartExpiryFailed(ILogger logger, string id, string reason);
 
-    [LoggerMessage(3107, LogLevel.Warning,
+    [LoggerMessage(3108, LogLevel.Warning,
         "volume {Id} is thick, but its blocks shared by a snapshot or added by a growth could not be reserved again (reserved at the next modify to thick or growth): {Reason}")]
     public static partial void ThickNotKept(ILogger logger, string id, string reason);
+
+    [LoggerMessage(3107, LogLevel.Debug,
+        "snapshot metadata of {Subject} by {Method}: {Ranges} range(s), {BytesRead} bytes of image data read, complete: {Complete}")]
+    public static partial void MetadataServed(ILogger logger, string subject, Extents.MetadataMethod method, long ranges,
+        long bytesRead, bool complete);
 }

@@ -19,6 +19,7 @@ public static class Errno
     public const int ENODATA = 61;
     public const int EEXIST = 17;
     public const int ENOTEMPTY = 39;
+    public const int ENOTTY = 25;
 
     public static int Last => Marshal.GetLastPInvokeError();
 

@@ -28,6 +28,10 @@ public static unsafe partial class Libc
     public const int AtRemoveDir = 0x200;
     public const int AtEmptyPath = 0x1000;
 
+    // lseek(2) whences that find a file's data and holes.
+    public const int SeekData = 3;
+    public const int SeekHole = 4;
+
     // Files and directories.
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -2,6 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Loopvol.Core.Ids;
 using Loopvol.Csi.V1;
 using Loopvol.Csi.Validation;
+using Loopvol.Pool.Extents;
 using Loopvol.Pool.Model;
 
 namespace Loopvol.Csi.Mapping;
@@ -58,4 +59,7 @@ internal sealed class CsiMessages(string nodeId, bool tagIds)
     };
 
     public static VolumeCondition Condition(Condition c) => new() { Abnormal = c.Abnormal, Message = c.Message };
+
+    public static IEnumerable<BlockMetadata> Blocks(IEnumerable<BlockRange> ranges) =>
+        ranges.Select(r => new BlockMetadata { ByteOffset = r.Offset, SizeBytes = r.Length });
 }

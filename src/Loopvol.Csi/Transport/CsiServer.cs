@@ -123,6 +123,10 @@ public sealed class CsiServer : IAsyncDisposable
         {
             di.AddSingleton(groups);
         }
+        if (services.SnapshotMetadata is { } metadata)
+        {
+            di.AddSingleton(metadata);
+        }
         if (services.Agent is { } agent)
         {
             di.AddSingleton(agent);
@@ -149,6 +153,10 @@ public sealed class CsiServer : IAsyncDisposable
         {
             yield return GroupController.Descriptor;
         }
+        if (services.SnapshotMetadata is not null)
+        {
+            yield return SnapshotMetadata.Descriptor;
+        }
         if (services.Agent is not null)
         {
             yield return Agent.V1.Agent.Descriptor;
@@ -174,6 +182,10 @@ public sealed class CsiServer : IAsyncDisposable
         if (services.GroupController is not null)
         {
             app.MapGrpcService<GroupControllerService>();
+        }
+        if (services.SnapshotMetadata is not null)
+        {
+            app.MapGrpcService<SnapshotMetadataService>();
         }
         if (services.Agent is not null)
         {

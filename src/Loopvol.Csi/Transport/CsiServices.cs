@@ -19,6 +19,9 @@ public sealed record CsiServices(IdentityService Identity)
 
     public GroupControllerService? GroupController { get; init; }
 
+    /// <summary>Served wherever the Controller of this node's pool is.</summary>
+    public SnapshotMetadataService? SnapshotMetadata { get; init; }
+
     /// <summary>A node agent's own service (docs/cluster.md), on an agent endpoint only.</summary>
     public AgentService? Agent { get; init; }
 

@@ -7,8 +7,6 @@ namespace Loopvol.Pool.Internal;
 internal static class FileOps
 {
     private const uint Ficlone = 0x40049409; // _IOW(0x94, 9, int)
-    private const int SeekData = 3;
-    private const int SeekHole = 4;
     private const int FallocKeepSize = 0x01;
     private const int FallocPunchHole = 0x02;
     private const int FallocUnshareRange = 0x40;
@@ -34,46 +32,16 @@ internal static class FileOps
     public static void SparseCopy(SafeFileHandle source, SafeFileHandle target, long length, string subject,
         CancellationToken cancellationToken)
     {
-        long offset = 0;
-        while (offset < length)
+        foreach (var (start, end) in DataRegions.Of(source, 0, length, subject))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var data = Libc.Lseek(source, offset, SeekData);
-            if (data < 0)
-            {
-                if (Errno.Last == Errno.ENXIO)
-                {
-                    return; // No data after offset: the rest is a hole.
-                }
-                throw Errno.Failure("lseek(SEEK_DATA)", subject, Errno.Last);
-            }
-            var hole = Errno.Check(Libc.Lseek(source, data, SeekHole), "lseek(SEEK_HOLE)", subject);
-            CopyRange(source, target, data, Math.Min(hole, length) - data, subject, cancellationToken);
-            offset = hole;
+            CopyRange(source, target, start, end - start, subject, cancellationToken);
         }
     }
 
     /// <summary>Bytes in the data regions of a file, which a sparse copy writes: its holes are not counted.</summary>
-    public static long DataBytes(SafeFileHandle handle, long length, string subject)
-    {
-        long offset = 0, total = 0;
-        while (offset < length)
-        {
-            var data = Libc.Lseek(handle, offset, SeekData);
-            if (data < 0)
-            {
-                if (Errno.Last == Errno.ENXIO)
-                {
-                    break; // No data after offset.
-                }
-                throw Errno.Failure("lseek(SEEK_DATA)", subject, Errno.Last);
-            }
-            var hole = Errno.Check(Libc.Lseek(handle, data, SeekHole), "lseek(SEEK_HOLE)", subject);
-            total += Math.Min(hole, length) - data;
-            offset = hole;
-        }
-        return total;
-    }
+    public static long DataBytes(SafeFileHandle handle, long length, string subject) =>
+        DataRegions.Of(handle, 0, length, subject).Sum(r => r.End - r.Start);
 
     /// <summary>fallocate(2) over the whole file: its holes become allocated, unwritten blocks; its size stays.</summary>
     public static void Allocate(SafeFileHandle handle, long length, string subject) =>
@@ -105,21 +73,13 @@ internal static class FileOps
             throw Errno.Failure("posix_fadvise(DONTNEED)", subject, error);
         }
         long offset = 0;
-        while (offset < length)
+        foreach (var (start, end) in DataRegions.Of(handle, 0, length, subject).Append((length, length)).ToList())
         {
-            var hole = Errno.Check(Libc.Lseek(handle, offset, SeekHole), "lseek(SEEK_HOLE)", subject);
-            if (hole >= length)
+            if (start > offset)
             {
-                return;
+                Errno.Check(Libc.Fallocate(handle, FallocPunchHole | FallocKeepSize, offset, start - offset),
+                    "fallocate(PUNCH_HOLE)", subject);
             }
-            var data = Libc.Lseek(handle, hole, SeekData);
-            if (data < 0 && Errno.Last != Errno.ENXIO)
-            {
-                throw Errno.Failure("lseek(SEEK_DATA)", subject, Errno.Last);
-            }
-            var end = data < 0 ? length : Math.Min(data, length);
-            Errno.Check(Libc.Fallocate(handle, FallocPunchHole | FallocKeepSize, hole, end - hole),
-                "fallocate(PUNCH_HOLE)", subject);
             offset = end;
         }
     }

@@ -12,8 +12,9 @@ using Microsoft.Extensions.Logging;
 namespace Loopvol.Hosting;
 
 /// <summary>
-/// The central controller (<c>--mode controller</c>, docs/cluster.md): Identity, Controller and GroupController for
-/// the central sidecars, every call routed to the node agent that owns its object. It holds no state of its own.
+/// The central controller (<c>--mode controller</c>, docs/cluster.md): Identity, Controller, GroupController and
+/// SnapshotMetadata for the central sidecars, every call routed to the node agent that owns its object. It holds no
+/// state of its own.
 /// </summary>
 public sealed class ClusterController : IAsyncDisposable
 {
@@ -106,6 +107,7 @@ public sealed class ClusterController : IAsyncDisposable
                     GrpcService.Of(new RoutingControllerService(forward,
                         new RoutingOptions(settings.EnableAttach) { DefaultNode = settings.DefaultNode }), Controller.Descriptor),
                     GrpcService.Of(new RoutingGroupControllerService(forward, groups), GroupController.Descriptor),
+                    GrpcService.Of(new RoutingSnapshotMetadataService(forward), SnapshotMetadata.Descriptor),
                 ],
             };
             var calls = new CallTracker();

@@ -127,6 +127,7 @@ public sealed partial class Driver : IAsyncDisposable
                 TagIds = agentMode, MaxVolumesPerNode = settings.MaxVolumesPerNode,
             });
             var groups = new GroupControllerService(pool, quiescer, settings.NodeId, agentMode);
+            var metadata = new SnapshotMetadataService(pool, settings.NodeId);
             var nodeLogger = loggerFactory.CreateLogger("Loopvol.Node");
             var nodeVolumes = new NodeVolumes(journal, images.Layout, settings.Faults,
                 new NodeHost.Paths.PathGuard(settings.DataDirectory, settings.PoolDirectory), nodeLogger);
@@ -158,13 +159,20 @@ public sealed partial class Driver : IAsyncDisposable
                 {
                     Controller = controller,
                     GroupController = groups,
+                    SnapshotMetadata = metadata,
                     Agent = new AgentService(pool, quiescer, info, settings.NodeId),
                 }, ServerOptions(settings, tls), calls, loggerFactory);
             }
             // The plugin's capabilities are the same at every endpoint: its Controller is served, by the central one.
             var services = agentMode
                 ? new CsiServices(identity) { Node = node }
-                : new CsiServices(identity) { Controller = controller, Node = node, GroupController = groups };
+                : new CsiServices(identity)
+                {
+                    Controller = controller,
+                    Node = node,
+                    GroupController = groups,
+                    SnapshotMetadata = metadata,
+                };
             var server = CsiServer.Create(settings.Endpoint, services, options, calls, loggerFactory);
             return new Driver(settings, dataLock, poolLock, reserve, journal, pool, server, calls,
                 loggerFactory.CreateLogger("Loopvol.Driver")) { LeftForOperator = left, AgentServer = agentServer, Tls = tls };
@@ -186,6 +194,7 @@ public sealed partial class Driver : IAsyncDisposable
         new() { Service = new() { Type = PluginCapability.Types.Service.Types.Type.ControllerService } },
         new() { Service = new() { Type = PluginCapability.Types.Service.Types.Type.VolumeAccessibilityConstraints } },
         new() { Service = new() { Type = PluginCapability.Types.Service.Types.Type.GroupControllerService } },
+        new() { Service = new() { Type = PluginCapability.Types.Service.Types.Type.SnapshotMetadataService } },
         new() { VolumeExpansion = new() { Type = PluginCapability.Types.VolumeExpansion.Types.Type.Online } },
     ];
 

@@ -16,7 +16,7 @@ public sealed class CsiBenchmarkTests : NodeFixture
     {
         Pairs = 3, StormRounds = 1, SizeBytes = 512L << 20, FillBytes = 16L << 20, SnapshotRepeats = 2, Cycles = 2,
         GroupSizes = [1, 2], GroupRepeats = 1, ListVolumes = 25, PageSize = 10, SmallVolumeBytes = 16L << 20,
-        ListVolumeBytes = 1L << 20, FsyncSamples = 20,
+        ListVolumeBytes = 1L << 20, FsyncSamples = 20, ChangedBytes = 1L << 20,
         WorkDirectory = Kubelet.Combine("bench"),
     };
 
@@ -34,6 +34,8 @@ public sealed class CsiBenchmarkTests : NodeFixture
         var notes = string.Join('\n', results.SelectMany(r => r.Notes));
         Assert.That(notes, Does.Contain("1 for every name"), "idempotent-storm: one volume per name");
         Assert.That(notes, Does.Contain("(25 made by this run, expected 25)"), "list: every volume paged through once");
+        Assert.That(notes, Does.Contain("every changed block covered"), "snapshot-delta: the delta covers every rewritten block");
+        Assert.That(notes, Does.Contain("MiB from the storage (read_bytes)"), "snapshot-delta: the driver's reads were counted");
         Assert.That(results.SelectMany(r => r.CleanupFailures), Is.Empty, "every undo step succeeded");
         await Driver.Driver.Pool.DrainDeletesAsync(); // A delete's record goes just after its answer.
         Assert.That(Driver.Driver.Journal.All(), Is.Empty, "every volume, snapshot and group made by the run is deleted");

@@ -40,6 +40,8 @@ public sealed class IdentityTests
             Is.EqualTo(await IsImplementedAsync(driver, "Controller", "ControllerGetCapabilities")));
         Assert.That(advertised.Contains(PluginCapability.Types.Service.Types.Type.GroupControllerService),
             Is.EqualTo(await IsImplementedAsync(driver, "GroupController", "GroupControllerGetCapabilities")));
+        Assert.That(advertised.Contains(PluginCapability.Types.Service.Types.Type.SnapshotMetadataService),
+            Is.EqualTo(await IsImplementedAsync(driver, "SnapshotMetadata", "GetMetadataAllocated")));
     }
 
     [Test]
@@ -66,7 +68,7 @@ public sealed class IdentityTests
 
     /// <summary>Services not built yet, and the attach RPCs that are off unless --enable-attach.</summary>
     private static IEnumerable<TestCaseData> NotYetImplemented() =>
-        CsiReflection.Descriptor.Services.Where(s => s.Name is not ("Identity" or "Controller" or "Node" or "GroupController"))
+        CsiReflection.Descriptor.Services.Where(s => s.Name is not ("Identity" or "Controller" or "Node" or "GroupController" or "SnapshotMetadata"))
             .SelectMany(s => s.Methods)
             .Concat(new[] { "ControllerPublishVolume", "ControllerUnpublishVolume" }.Select(m => CsiClient.Describe("Controller", m)))
             .Select(m => new TestCaseData(m.Service.Name, m.Name).SetName($"{m.Service.Name}_{m.Name}_IsUnimplemented"));

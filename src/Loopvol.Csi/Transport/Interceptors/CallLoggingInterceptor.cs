@@ -53,6 +53,36 @@ public sealed class CallLoggingInterceptor(ILoggerFactory loggers, CsiServerOpti
         }
     }
 
+    /// <summary>A streaming call is logged as a unary one, with the number of messages it sent instead of a response.</summary>
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var method = context.Method;
+        DriverMeters.CallStarted();
+        if (_logger.IsEnabled(LogLevel.Debug) && request is IMessage message)
+        {
+            TransportLog.Request(_logger, method, Formatter.Format(message));
+        }
+        var counted = new CountingWriter<TResponse>(responseStream);
+        try
+        {
+            await continuation(request, counted, context).ConfigureAwait(false);
+            Finished(method, quiet: false, StatusCode.OK, $"{counted.Count} message(s) sent", started);
+        }
+        catch (RpcException e)
+        {
+            Finished(method, quiet: false, e.StatusCode, $"{e.Status.Detail} (after {counted.Count} message(s))", started);
+            throw;
+        }
+        catch (Exception e)
+        {
+            Finished(method, quiet: false, StatusCode.Unknown, e.Message, started);
+            throw;
+        }
+    }
+
     /// <summary>A status code as the CSI sidecars' metrics spell it (Go's names: <c>Canceled</c>, not <c>Cancelled</c>).</summary>
     internal static string CodeName(StatusCode code) => code == StatusCode.Cancelled ? "Canceled" : code.ToString();
 
@@ -69,6 +99,24 @@ public sealed class CallLoggingInterceptor(ILoggerFactory loggers, CsiServerOpti
         else
         {
             TransportLog.CallFinished(_logger, method, code, elapsed, text);
+        }
+    }
+
+    /// <summary>Passes messages on and counts them.</summary>
+    private sealed class CountingWriter<T>(IServerStreamWriter<T> inner) : IServerStreamWriter<T>
+    {
+        public int Count { get; private set; }
+
+        public WriteOptions? WriteOptions
+        {
+            get => inner.WriteOptions;
+            set => inner.WriteOptions = value;
+        }
+
+        public async Task WriteAsync(T message)
+        {
+            await inner.WriteAsync(message).ConfigureAwait(false);
+            Count++;
         }
     }
 }

@@ -16,4 +16,12 @@ public sealed class CallTrackingInterceptor(CallTracker tracker) : Interceptor
         using var call = tracker.Enter(context.CancellationToken);
         return await continuation(request, new TrackedCallContext(context, call.Token)).ConfigureAwait(false);
     }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        using var call = tracker.Enter(context.CancellationToken);
+        await continuation(request, responseStream, new TrackedCallContext(context, call.Token)).ConfigureAwait(false);
+    }
 }

@@ -33,6 +33,29 @@ public sealed class ErrorMappingInterceptor(ILoggerFactory loggers) : Intercepto
         }
     }
 
+    /// <summary>
+    /// A streaming call maps its errors as a unary one does; what was written before the error stays written, and the
+    /// status ends the stream.
+    /// </summary>
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented && e.Status.Detail.Length == 0)
+        {
+            throw new RpcException(new Status(StatusCode.Unimplemented,
+                $"method {context.Method} is not implemented by this driver"));
+        }
+        catch (Exception e) when (e is not RpcException)
+        {
+            throw ToRpc(e, context);
+        }
+    }
+
     private RpcException ToRpc(Exception e, ServerCallContext context)
     {
         if (e is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
