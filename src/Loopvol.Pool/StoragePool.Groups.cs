@@ -148,6 +148,10 @@ public sealed partial class StoragePool
             return;
         }
         var members = journal.Members(id).Values.Where(s => s.Length > 0).ToHashSet(StringComparer.Ordinal);
+        if (group.State == ReservationState.Deleting && members.Count == 0)
+        {
+            return; // Deleted, members and all: only its record waits for the sweeper. A repeat is success.
+        }
         if (!members.SetEquals(snapshotIds))
         {
             throw new InvalidArgumentException(
