@@ -122,3 +122,67 @@ readOnlyRootFilesystem: true
 capabilities:
   drop: [ALL]
 {{- end -}}
+
+{{/* The SnapshotMetadata service's objects: the Service, the generated TLS Secret's prefix and the ClusterRole. */}}
+{{- define "loopvol.snapshotMetadataName" -}}
+loopvol-snapshot-metadata
+{{- end -}}
+
+{{/* The names the sidecar's certificate carries: the Service, alone and in the release's namespace. */}}
+{{- define "loopvol.snapshotMetadataDnsNames" -}}
+{{- $service := include "loopvol.snapshotMetadataName" . }}
+{{- list $service (printf "%s.%s" $service .Release.Namespace) (printf "%s.%s.svc" $service .Release.Namespace) | join "," }}
+{{- end -}}
+
+{{/* The Secret the sidecar mounts: the one given in snapshotMetadata.tls.existingSecret, or the chart's. */}}
+{{- define "loopvol.snapshotMetadataSecret" -}}
+{{- .Values.snapshotMetadata.tls.existingSecret | default (printf "%s-tls" (include "loopvol.snapshotMetadataName" .)) }}
+{{- end -}}
+
+{{/*
+The sidecar's TLS material the chart makes (no existingSecret), computed once per render into .Values: a CA of its
+own (its key is dropped: nothing can sign more) and a server certificate for the Service's names. Not the agents'
+CA: every backup client trusts this one, and it must vouch for nothing else. An upgrade reuses the Secret it finds
+when it holds the three files and was made for the same names.
+*/}}
+{{- define "loopvol.snapshotMetadataTls" -}}
+{{- if not (hasKey .Values "loopvolSnapshotMetadataTls") }}
+{{- $names := include "loopvol.snapshotMetadataDnsNames" . }}
+{{- $found := lookup "v1" "Secret" .Release.Namespace (include "loopvol.snapshotMetadataSecret" .) }}
+{{- $data := get $found "data" | default dict }}
+{{- $madeFor := get (get (get $found "metadata" | default dict) "annotations" | default dict) "loopvol.csi.dev/dns-names" }}
+{{- if and (get $data "ca.crt") (get $data "tls.crt") (get $data "tls.key") (eq $madeFor $names) }}
+{{- $_ := set .Values "loopvolSnapshotMetadataTls" $data }}
+{{- else }}
+{{- $days := int .Values.snapshotMetadata.tls.validityDays }}
+{{- $ca := genCA "loopvol-snapshot-metadata-ca" $days }}
+{{- $dns := list }}
+{{- range splitList "," $names }}{{ $dns = append $dns . }}{{ end }}
+{{- $cert := genSignedCert (index $dns 1) nil $dns $days $ca }}
+{{- $_ := set .Values "loopvolSnapshotMetadataTls" (dict
+    "ca.crt" ($ca.Cert | b64enc) "tls.crt" ($cert.Cert | b64enc) "tls.key" ($cert.Key | b64enc)) }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The CA clients trust for the sidecar, base64 (the SnapshotMetadataService's caCert): the generated one, caCert, or
+the given Secret's ca.crt read at install. Fails when none is known.
+*/}}
+{{- define "loopvol.snapshotMetadataCa" -}}
+{{- $tls := .Values.snapshotMetadata.tls }}
+{{- if not $tls.existingSecret }}
+{{- include "loopvol.snapshotMetadataTls" . }}
+{{- get .Values.loopvolSnapshotMetadataTls "ca.crt" }}
+{{- else if $tls.caCert }}
+{{- $tls.caCert }}
+{{- else }}
+{{- $found := lookup "v1" "Secret" .Release.Namespace $tls.existingSecret }}
+{{- get (get $found "data" | default dict) "ca.crt" | required (printf "snapshotMetadata.tls.caCert: the CA of Secret %s is needed for the SnapshotMetadataService object; give it, or install the Secret (with ca.crt) first" $tls.existingSecret) }}
+{{- end }}
+{{- end -}}
+
+{{/* Where the sidecar's TLS Secret is mounted, read-only; --tls-cert and --tls-key name its files. */}}
+{{- define "loopvol.snapshotMetadataTlsDir" -}}
+/etc/snapshot-metadata/tls
+{{- end -}}

@@ -26,6 +26,8 @@ public sealed partial class DeploymentTests
     [TestCase(CentralValues)]
     [TestCase(CentralCustomValues)]
     [TestCase(CentralSecretsValues)]
+    [TestCase(MetadataValues)]
+    [TestCase(MetadataExistingValues)]
     public async Task HelmLint_Passes(string? values)
     {
         var output = await Processes.RunAsync(Rendered.Helm, [
