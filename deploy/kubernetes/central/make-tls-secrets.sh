@@ -12,34 +12,12 @@ set -euo pipefail
 NAMESPACE=${NAMESPACE:-loopvol}
 SERVER_NAME=${SERVER_NAME:-loopvol-agent}
 DAYS=${DAYS:-3650}
-if [ $# -gt 0 ]; then
-  DIR=$1
-  mkdir -p "$DIR"
-else
-  DIR=$(mktemp -d)
-  trap 'rm -rf "$DIR"' EXIT
-fi
-umask 077
-cd "$DIR"
-
-key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key"; }
-
-key ca
-openssl req -x509 -new -key ca.key -subj /CN=loopvol-ca -days "$DAYS" -out ca.crt \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-
-# cert NAME USAGES: a certificate for DNS name NAME, signed by the CA, with these extended key usages.
-cert() {
-  key "$1"
-  openssl req -new -key "$1.key" -subj "/CN=$1" -out "$1.csr"
-  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-    "extendedKeyUsage=$2" "subjectAltName=DNS:$1" > "$1.ext"
-  openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days "$DAYS" -extfile "$1.ext" \
-    -out "$1.crt" 2>/dev/null
-  rm "$1.csr" "$1.ext"
-}
-cert "$SERVER_NAME" serverAuth,clientAuth
-cert loopvol-controller clientAuth
+# shellcheck source=../tls-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tls-lib.sh"
+tls_workdir "$@"
+tls_ca loopvol-ca "$DAYS"
+tls_cert "$SERVER_NAME" "$DAYS" serverAuth,clientAuth "$SERVER_NAME"
+tls_cert loopvol-controller "$DAYS" clientAuth loopvol-controller
 
 # secret NAME FILE: the Secret NAME holding FILE.crt, FILE.key and the CA.
 secret() {

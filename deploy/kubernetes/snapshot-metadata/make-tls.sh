@@ -17,29 +17,11 @@ AUDIENCE=${AUDIENCE:-$DRIVER_NAME}
 PORT=${PORT:-6443}
 DAYS=${DAYS:-3650}
 SERVICE=loopvol-snapshot-metadata
-if [ $# -gt 0 ]; then
-  DIR=$1
-  mkdir -p "$DIR"
-else
-  DIR=$(mktemp -d)
-  trap 'rm -rf "$DIR"' EXIT
-fi
-umask 077
-cd "$DIR"
-
-key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key"; }
-
-key ca
-openssl req -x509 -new -key ca.key -subj /CN=loopvol-snapshot-metadata-ca -days "$DAYS" -out ca.crt \
-  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-
-key server
-openssl req -new -key server.key -subj "/CN=$SERVICE.$NAMESPACE" -out server.csr
-printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" \
-  "subjectAltName=DNS:$SERVICE,DNS:$SERVICE.$NAMESPACE,DNS:$SERVICE.$NAMESPACE.svc" > server.ext
-openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days "$DAYS" -extfile server.ext \
-  -out server.crt 2>/dev/null
-rm server.csr server.ext
+# shellcheck source=../tls-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../tls-lib.sh"
+tls_workdir "$@"
+tls_ca loopvol-snapshot-metadata-ca "$DAYS"
+tls_cert server "$DAYS" serverAuth "$SERVICE.$NAMESPACE" "$SERVICE" "$SERVICE.$NAMESPACE.svc"
 
 cat <<YAML
 ---
