@@ -152,6 +152,9 @@ public sealed partial class DeploymentTests
             Assert.That(rbac.Allows(account, ns, "snapshot.storage.k8s.io", "volumesnapshots", "get", "some-app"), Is.True);
             Assert.That(rbac.Allows(account, ns, "snapshot.storage.k8s.io", "volumesnapshotcontents", "get", null), Is.True);
             Assert.That(rbac.Allows(account, ns, "snapshot.storage.k8s.io", "volumesnapshotclasses", "list", null), Is.True);
+            // v1.1.0 reads the audience from the object on every call, whatever --audience says (a k8s-lab run
+            // without this rule: every call Internal, "cannot get resource snapshotmetadataservices").
+            Assert.That(rbac.Allows(account, ns, "cbt.storage.k8s.io", "snapshotmetadataservices", "get", null), Is.True);
             Assert.That(rbac.Allows(account, ns, "", "secrets", "get", "some-app"), Is.False, "loopvol's classes carry no secret");
             Assert.That(rbac.BindingsOf(r.PodTemplate.GetProperty("spec").GetProperty("serviceAccountName").GetString()!, ns),
                 Is.Empty, "the node pods' account is still bound to nothing");
@@ -159,7 +162,7 @@ public sealed partial class DeploymentTests
     }
 
     [TestCaseSource(nameof(MetadataRenders))]
-    public async Task SnapshotMetadataClientRole_BoundToABackupTool_GivesWhatAClientCalls(string tool, string? values)
+    public async Task SnapshotMetadataClientRole_BoundToABackupTool_GivesWhatAClientReads_AndNoTokens(string tool, string? values)
     {
         var rendered = await RenderMetadataAsync(tool, values);
         var binding = await Rendered.ParseAsync("""
@@ -173,12 +176,14 @@ public sealed partial class DeploymentTests
 
         Assert.Multiple(() =>
         {
-            // The sidecar's SubjectAccessReview of the client, then the iterator's own calls: the snapshot, its
-            // content, the driver's SnapshotMetadataService, and a token for its audience.
+            // The sidecar's SubjectAccessReview of the client, then the iterator's own reads: the snapshot, its
+            // content, and the driver's SnapshotMetadataService.
             Assert.That(rbac.Allows("backup", "backup-tool", "snapshot.storage.k8s.io", "volumesnapshots", "get", "some-app"), Is.True);
             Assert.That(rbac.Allows("backup", "backup-tool", "snapshot.storage.k8s.io", "volumesnapshotcontents", "get", null), Is.True);
             Assert.That(rbac.Allows("backup", "backup-tool", "cbt.storage.k8s.io", "snapshotmetadataservices", "get", null), Is.True);
-            Assert.That(rbac.Allows("backup", "backup-tool", "", "serviceaccounts/token", "create", "backup-tool"), Is.True);
+            // A token for any service account anywhere would make the tool every account: its own token comes from
+            // a projected volume, or a Role of its own naming only its account.
+            Assert.That(rbac.Allows("backup", "backup-tool", "", "serviceaccounts/token", "create", "loopvol"), Is.False);
             Assert.That(rbac.Allows("backup", "backup-tool", "snapshot.storage.k8s.io", "volumesnapshots", "delete", "some-app"), Is.False,
                 "reading only");
             Assert.That(rbac.BindingsOf("backup", "backup-tool").Count(), Is.EqualTo(1), "the chart binds it to nobody");
