@@ -1,33 +1,21 @@
-using System.Text.Json;
+using static Loopvol.Tests.Interop.PythonClient;
 using Loopvol.Tests.Support;
 
 namespace Loopvol.Tests.Interop;
 
 /// <summary>
-/// The running executable driven by Debian's python3-grpcio, a gRPC implementation that shares no code with ours.
-/// Debian installs grpcio for /usr/bin/python3, which need not be the python3 first on PATH.
+/// The running executable driven by Debian's python3-grpcio (<see cref="PythonClient"/>).
 /// </summary>
 public sealed class PythonGrpcInteropTests
 {
-    private const string Python = "/usr/bin/python3";
-    private const string Protoc = "/usr/bin/protoc";
-
     [Test]
     public async Task PythonGrpcio_IdentityRpcsErrorsUnknownMethodAndDeadlines_BehaveAsTheSpecSays()
     {
-        Assert.That(File.Exists(Python) && File.Exists(Protoc), Is.True,
-            "python3-grpcio and protobuf-compiler must be installed (the README test command installs them)");
+        using var python = await PythonClient.CompileAsync();
         using var dir = new TempDirectory();
-        var generated = Directory.CreateDirectory(dir.Combine("gen")).FullName;
-        var interop = Path.Combine(AppContext.BaseDirectory, "Interop");
-        await Processes.RunAsync(Protoc, [$"-I{interop}", "-I/usr/include", $"--python_out={generated}", "csi.proto"]);
         await using var driver = await DriverProcess.StartAsync(dir.Combine("data"));
 
-        var output = await Processes.RunAsync(Python,
-            [Path.Combine(interop, "identity_interop.py"), driver.SocketPath, generated]);
-        var results = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => JsonDocument.Parse(l).RootElement)
-            .ToDictionary(e => e.GetProperty("check").GetString()!);
+        var results = await python.RunAsync("identity_interop.py", driver.SocketPath, "check");
 
         Assert.Multiple(() =>
         {
@@ -48,6 +36,4 @@ public sealed class PythonGrpcInteropTests
         });
         Assert.That(driver.HasExited, Is.False, driver.Output);
     }
-
-    private static string? Code(JsonElement result) => result.GetProperty("code").GetString();
 }

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Loopvol.Csi.V1;
 using Loopvol.Tests.ChangedBlocks;
 using Loopvol.Tests.Controller;
-using Loopvol.Tests.Support;
+using static Loopvol.Tests.Interop.PythonClient;
 
 namespace Loopvol.Tests.Interop;
 
@@ -17,19 +17,11 @@ public sealed class PythonSnapshotMetadataInteropTests : ControllerFixture
     {
     }
 
-    private const string Python = "/usr/bin/python3";
-    private const string Protoc = "/usr/bin/protoc";
-
     [TestCase(1)]
     [TestCase(3)]
     public async Task PythonGrpcio_ReadsTheSameRangesAsOurClient_InMessagesOfAtMostMaxResults(int max)
     {
-        Assert.That(File.Exists(Python) && File.Exists(Protoc), Is.True,
-            "python3-grpcio and protobuf-compiler must be installed (the README test command installs them)");
-        using var dir = new TempDirectory();
-        var generated = Directory.CreateDirectory(dir.Combine("gen")).FullName;
-        var interop = Path.Combine(AppContext.BaseDirectory, "Interop");
-        await Processes.RunAsync(Protoc, [$"-I{interop}", "-I/usr/include", $"--python_out={generated}", "csi.proto"]);
+        using var python = await PythonClient.CompileAsync();
         var random = new Random(21);
         var volume = await CreateAsync("vol", 32 * MiB);
         MetadataWorkload.WriteRandom(ImagePath(volume.VolumeId), random, 30, 32 * MiB);
@@ -37,12 +29,8 @@ public sealed class PythonSnapshotMetadataInteropTests : ControllerFixture
         MetadataWorkload.WriteRandom(ImagePath(volume.VolumeId), random, 15, 32 * MiB);
         var second = await SnapshotAsync("snap-b", volume.VolumeId);
 
-        var output = await Processes.RunAsync(Python, [Path.Combine(interop, "snapshot_metadata_interop.py"),
-            Driver.Settings.Endpoint.SocketPath!, generated, first.SnapshotId, second.SnapshotId,
-            max.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        var results = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => JsonDocument.Parse(l).RootElement)
-            .ToDictionary(e => e.GetProperty("call").GetString()!);
+        var results = await python.RunAsync("snapshot_metadata_interop.py", Driver.Settings.Endpoint.SocketPath!, "call",
+            first.SnapshotId, second.SnapshotId, max.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var allocated = await Driver.Client.ServerStreamingAsync<GetMetadataAllocatedResponse>("SnapshotMetadata",
             "GetMetadataAllocated", new GetMetadataAllocatedRequest { SnapshotId = second.SnapshotId });
         var delta = await Driver.Client.ServerStreamingAsync<GetMetadataDeltaResponse>("SnapshotMetadata",
@@ -69,8 +57,6 @@ public sealed class PythonSnapshotMetadataInteropTests : ControllerFixture
             Assert.That(Detail(results["StartingOffsetOutOfRange"]), Does.Contain("starting_offset"));
         });
     }
-
-    private static string? Code(JsonElement result) => result.GetProperty("code").GetString();
 
     private static string? Detail(JsonElement result) => result.GetProperty("detail").GetString();
 
