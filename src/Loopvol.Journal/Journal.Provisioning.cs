@@ -11,13 +11,13 @@ public sealed partial class Journal
     public Provisioning? ProvisioningOf(ObjectId id) => Read(db =>
         db.Query("SELECT provisioning FROM records WHERE uuid = $uuid AND kind = 'volume'", r => r.GetString(0),
             ("$uuid", id.Uuid.ToString("D"))).SingleOrDefault() is { } text
-            ? ProvisioningColumn.Parse(text)
+            ? Internal.Columns.Provisioning(text)
             : (Provisioning?)null);
 
     /// <summary>Records the provisioning of volume <paramref name="id"/>. Repeated: no change. Unknown: no change.</summary>
     public Task SetProvisioningAsync(ObjectId id, Provisioning provisioning) => WriteAsync("set-provisioning", db =>
         db.Execute("UPDATE records SET provisioning = $p WHERE uuid = $uuid AND kind = 'volume' AND provisioning <> $p",
-            ("$uuid", id.Uuid.ToString("D")), ("$p", ProvisioningColumn.Text(provisioning))));
+            ("$uuid", id.Uuid.ToString("D")), ("$p", Internal.Columns.Text(provisioning))));
 
     /// <summary>
     /// The part of <see cref="ProvisionedBytes()"/> that thick volumes reserve on the pool's file system, without
@@ -40,24 +40,4 @@ public sealed partial class Journal
     public IReadOnlyList<ObjectId> PendingReleases() => Read(db =>
         db.Query("SELECT uuid FROM records WHERE kind = 'volume' AND state = 'created' AND provisioning = 'thin-pending-release'",
             r => new ObjectId(ObjectKind.Volume, Guid.Parse(r.GetString(0)))));
-}
-
-/// <summary>The <c>provisioning</c> column's texts.</summary>
-internal static class ProvisioningColumn
-{
-    public static string Text(Provisioning provisioning) => provisioning switch
-    {
-        Provisioning.Thin => "thin",
-        Provisioning.Thick => "thick",
-        Provisioning.ThinPendingRelease => "thin-pending-release",
-        _ => throw new ArgumentOutOfRangeException(nameof(provisioning)),
-    };
-
-    public static Provisioning Parse(string text) => text switch
-    {
-        "thin" => Provisioning.Thin,
-        "thick" => Provisioning.Thick,
-        "thin-pending-release" => Provisioning.ThinPendingRelease,
-        _ => throw new JournalException($"unknown provisioning '{text}' in the journal"),
-    };
 }

@@ -16,7 +16,8 @@ public sealed partial class StoragePool
 {
     /// <summary>
     /// Makes a volume thick or thin; null changes nothing. Returns what it is now. Thick: the image's blocks are
-    /// reserved first (no room: <see cref="ResourceExhaustedException"/>, still thin), then the journal says so.
+    /// reserved first (no room: <see cref="ResourceExhaustedException"/>, still thin, and whatever part was reserved
+    /// is given back like a thin volume's; so is a part reserved before a crash), then the journal says so.
     /// Thin: the journal says so first, then what was reserved and never written is given back, at once when the
     /// volume is not attached on this node, else when it is detached (at unstage, or at the next start).
     /// Unknown volume: <see cref="NotFoundException"/>. Repeated: no change. Fault point <c>modify-volume.reserved</c>.
@@ -32,8 +33,22 @@ public sealed partial class StoragePool
             case null:
                 return current == Provisioning.Thick ? Provisioning.Thick : Provisioning.Thin;
             case Provisioning.Thick:
-                await ReserveAsync(record, cancellationToken).ConfigureAwait(false);
-                Faults.Reached("modify-volume.reserved");
+                if (current != Provisioning.Thick)
+                {
+                    // Until the journal says thick, a reservation cut short (no room, a crash) is given back as a
+                    // thin volume's is: now, at detach, or at the next start.
+                    await journal.SetProvisioningAsync(id, Provisioning.ThinPendingRelease).ConfigureAwait(false);
+                }
+                try
+                {
+                    await ReserveAsync(record, cancellationToken).ConfigureAwait(false);
+                    Faults.Reached("modify-volume.reserved");
+                }
+                catch when (current != Provisioning.Thick)
+                {
+                    await ReleaseIfDetachedAsync(record).ConfigureAwait(false);
+                    throw;
+                }
                 await journal.SetProvisioningAsync(id, Provisioning.Thick).ConfigureAwait(false);
                 return Provisioning.Thick;
             default:

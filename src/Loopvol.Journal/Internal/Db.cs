@@ -94,6 +94,22 @@ internal static class Columns
 
     public static ReservationState State(string text) => Enum.Parse<ReservationState>(text, ignoreCase: true);
 
+    public static string Text(Provisioning provisioning) => provisioning switch
+    {
+        Model.Provisioning.Thin => "thin",
+        Model.Provisioning.Thick => "thick",
+        Model.Provisioning.ThinPendingRelease => "thin-pending-release",
+        _ => throw new ArgumentOutOfRangeException(nameof(provisioning)),
+    };
+
+    public static Provisioning Provisioning(string text) => text switch
+    {
+        "thin" => Model.Provisioning.Thin,
+        "thick" => Model.Provisioning.Thick,
+        "thin-pending-release" => Model.Provisioning.ThinPendingRelease,
+        _ => throw new JournalException($"unknown provisioning '{text}' in the journal"),
+    };
+
     public static string Text(NodeState state) => state switch
     {
         NodeState.Init => "init",

@@ -79,12 +79,7 @@ public sealed class ModifyVolumeTests(string fsType) : ControllerFixture(fsType)
         var request = NewVolume("pvc-bad");
         request.MutableParameters.Add("XXX_FakeKey", "XXX_FakeValue");
 
-        var e = Assert.ThrowsAsync<RpcException>(() => Call<CreateVolumeResponse>("CreateVolume", request));
-        var list = await Call<ListVolumesResponse>("ListVolumes", new ListVolumesRequest());
-
-        Assert.That(e!.StatusCode, Is.EqualTo(StatusCode.InvalidArgument));
-        Assert.That(list.Entries, Is.Empty);
-        Assert.That(Directory.GetFiles(Driver.Settings.PoolDirectory, "*.img"), Is.Empty);
+        await AssertCreateFailsAndMakesNothingAsync(request, StatusCode.InvalidArgument);
     }
 
     [Test]
@@ -93,12 +88,7 @@ public sealed class ModifyVolumeTests(string fsType) : ControllerFixture(fsType)
         var request = NewVolume("pvc-huge", 4L << 30);
         request.MutableParameters.Add("provisioning", "thick");
 
-        var e = Assert.ThrowsAsync<RpcException>(() => Call<CreateVolumeResponse>("CreateVolume", request));
-        var list = await Call<ListVolumesResponse>("ListVolumes", new ListVolumesRequest());
-
-        Assert.That(e!.StatusCode, Is.EqualTo(StatusCode.ResourceExhausted));
-        Assert.That(list.Entries, Is.Empty);
-        Assert.That(Directory.GetFiles(Driver.Settings.PoolDirectory, "*.img"), Is.Empty);
+        await AssertCreateFailsAndMakesNothingAsync(request, StatusCode.ResourceExhausted);
     }
 
     [Test]
@@ -147,4 +137,15 @@ public sealed class ModifyVolumeTests(string fsType) : ControllerFixture(fsType)
 
     private RpcException Error(ControllerModifyVolumeRequest request) =>
         Assert.ThrowsAsync<RpcException>(() => Call<ControllerModifyVolumeResponse>("ControllerModifyVolume", request))!;
+
+    /// <summary>The create fails with <paramref name="code"/>, and neither a volume nor an image is left.</summary>
+    private async Task AssertCreateFailsAndMakesNothingAsync(CreateVolumeRequest request, StatusCode code)
+    {
+        var e = Assert.ThrowsAsync<RpcException>(() => Call<CreateVolumeResponse>("CreateVolume", request));
+        var list = await Call<ListVolumesResponse>("ListVolumes", new ListVolumesRequest());
+
+        Assert.That(e!.StatusCode, Is.EqualTo(code));
+        Assert.That(list.Entries, Is.Empty);
+        Assert.That(Directory.GetFiles(Driver.Settings.PoolDirectory, "*.img"), Is.Empty);
+    }
 }

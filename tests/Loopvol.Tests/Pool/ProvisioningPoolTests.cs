@@ -1,4 +1,5 @@
 using Loopvol.Core.Errors;
+using Loopvol.Core.Faults;
 using Loopvol.Core.Native;
 using Loopvol.Journal.Model;
 using Loopvol.Pool;
@@ -110,6 +111,58 @@ public sealed class ProvisioningPoolTests(string fsType) : PoolOnFileSystem(fsTy
     }
 
     [Test]
+    public async Task Thick_CutShortAfterReserving_IsStillThin_AndTheStartGivesTheBlocksBack()
+    {
+        ClosePool();
+        Pool = NewPool(new PoolOptions { Faults = new ThrowAt("modify-volume.reserved") });
+        var volume = await VolumeWithDataAsync("pvc-1");
+        var before = Checksum(volume.Id);
+        var thin = Allocated(ImagePath(volume.Id));
+
+        Assert.ThrowsAsync<InvalidOperationException>(() => Pool.ModifyVolumeAsync(volume.Id, Provisioning.Thick, default));
+        var afterFailure = Pool.Journal.ProvisioningOf(volume.Id);
+        await Pool.ReleasePendingAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(afterFailure, Is.Not.EqualTo(Provisioning.Thick));
+            Assert.That(Pool.Journal.ProvisioningOf(volume.Id), Is.EqualTo(Provisioning.Thin));
+            Assert.That(Pool.Journal.PendingReleases(), Is.Empty);
+            Assert.That(Allocated(ImagePath(volume.Id)), Is.LessThanOrEqualTo(thin + MiB), "the reserved blocks given back");
+            Assert.That(Checksum(volume.Id), Is.EqualTo(before));
+        });
+    }
+
+    [Test]
+    public async Task Thick_CutShortWhileAttached_IsGivenBackByTheStartAfterTheDetach()
+    {
+        ClosePool();
+        Pool = NewPool(new PoolOptions { Faults = new ThrowAt("modify-volume.reserved") });
+        var volume = await VolumeWithDataAsync("pvc-1");
+        var thin = Allocated(ImagePath(volume.Id));
+        var device = (await Processes.RunAsync("losetup", ["--find", "--show", ImagePath(volume.Id)])).Trim();
+        Provisioning? whileAttached;
+        try
+        {
+            Assert.ThrowsAsync<InvalidOperationException>(() => Pool.ModifyVolumeAsync(volume.Id, Provisioning.Thick, default));
+            whileAttached = Pool.Journal.ProvisioningOf(volume.Id);
+            Assert.That(await Pool.ModifyVolumeAsync(volume.Id, null, default), Is.EqualTo(Provisioning.Thin));
+        }
+        finally
+        {
+            await Processes.RunAsync("losetup", ["-d", device]);
+        }
+        await Pool.ReleasePendingAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(whileAttached, Is.EqualTo(Provisioning.ThinPendingRelease));
+            Assert.That(Pool.Journal.ProvisioningOf(volume.Id), Is.EqualTo(Provisioning.Thin));
+            Assert.That(Allocated(ImagePath(volume.Id)), Is.LessThanOrEqualTo(thin + MiB));
+        });
+    }
+
+    [Test]
     public async Task Expand_ThickVolume_ReservesTheNewBlocksToo()
     {
         var volume = await VolumeWithDataAsync("pvc-1", 32 * MiB);
@@ -140,5 +193,17 @@ public sealed class ProvisioningPoolTests(string fsType) : PoolOnFileSystem(fsTy
             Assert.That(Checksum(snapshot.Id), Is.EqualTo(before));
             Assert.That(Allocated(ImagePath(volume.Id)), Is.GreaterThanOrEqualTo(64 * MiB));
         });
+    }
+
+    /// <summary>Throws at one fault point, as a crash there would end the call.</summary>
+    private sealed class ThrowAt(string point) : IFaultInjector
+    {
+        public void Reached(string reached)
+        {
+            if (reached == point)
+            {
+                throw new InvalidOperationException($"injected at {point}");
+            }
+        }
     }
 }
