@@ -32,19 +32,21 @@ public sealed partial class StoragePool
         {
             case null:
                 return current == Provisioning.Thick ? Provisioning.Thick : Provisioning.Thin;
+            case Provisioning.Thick when current == Provisioning.Thick:
+                // Already thick (a repeat, or CreateVolume's parameters on a volume an earlier call made): the
+                // reservation is topped up where snapshots share blocks, and no room for that is only logged.
+                await KeepThickAsync(record, cancellationToken).ConfigureAwait(false);
+                return Provisioning.Thick;
             case Provisioning.Thick:
-                if (current != Provisioning.Thick)
-                {
-                    // Until the journal says thick, a reservation cut short (no room, a crash) is given back as a
-                    // thin volume's is: now, at detach, or at the next start.
-                    await journal.SetProvisioningAsync(id, Provisioning.ThinPendingRelease).ConfigureAwait(false);
-                }
+                // Until the journal says thick, a reservation cut short (no room, a crash) is given back as a thin
+                // volume's is: now, at detach, or at the next start.
+                await journal.SetProvisioningAsync(id, Provisioning.ThinPendingRelease).ConfigureAwait(false);
                 try
                 {
                     await ReserveAsync(record, cancellationToken).ConfigureAwait(false);
                     Faults.Reached("modify-volume.reserved");
                 }
-                catch when (current != Provisioning.Thick)
+                catch
                 {
                     await ReleaseIfDetachedAsync(record).ConfigureAwait(false);
                     throw;

@@ -21,7 +21,9 @@ public sealed partial class ControllerService
 
     /// <summary>
     /// CreateVolume's mutable parameters, applied to the volume it made (or found made by an earlier attempt). When
-    /// they cannot be, the volume is deleted again, so a failed CreateVolume leaves nothing behind.
+    /// they cannot be, the volume is deleted again, so a failed CreateVolume leaves nothing behind. A volume an
+    /// earlier call already made thick is never refused here (the pool only tops its reservation up), so a repeat of
+    /// a CreateVolume that succeeded cannot delete a volume in use.
     /// </summary>
     private async Task ProvisionAsync(VolumeInfo volume, Provisioning? provisioning, CancellationToken cancellationToken)
     {

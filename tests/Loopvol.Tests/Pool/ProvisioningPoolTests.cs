@@ -163,6 +163,30 @@ public sealed class ProvisioningPoolTests(string fsType) : PoolOnFileSystem(fsTy
     }
 
     [Test]
+    public async Task Thick_Repeated_WithoutRoomToUnshare_StaysThick_AndIsNotRefused()
+    {
+        var volume = await VolumeWithDataAsync("pvc-1");
+        await Pool.ModifyVolumeAsync(volume.Id, Provisioning.Thick, default);
+        var before = Checksum(volume.Id);
+        // On XFS the copy shares the image's blocks, so a repeat must unshare them and meets the full pool; on ext4 it
+        // is a plain copy. Either way a repeat must not refuse a volume already thick.
+        await Processes.RunAsync("cp", ["--reflink=auto", ImagePath(volume.Id), Path.Combine(MountPoint, "shared")]);
+        var filler = Path.Combine(MountPoint, "filler");
+        var fill = FileSystemStats.Of(MountPoint).AvailableBytes - (256 * 1024);
+        await Processes.RunAsync("fallocate", ["-l", fill.ToString(System.Globalization.CultureInfo.InvariantCulture), filler]);
+
+        var mode = await Pool.ModifyVolumeAsync(volume.Id, Provisioning.Thick, default);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(mode, Is.EqualTo(Provisioning.Thick));
+            Assert.That(Pool.Journal.ProvisioningOf(volume.Id), Is.EqualTo(Provisioning.Thick));
+            Assert.That(Checksum(volume.Id), Is.EqualTo(before));
+        });
+        File.Delete(filler);
+    }
+
+    [Test]
     public async Task Expand_ThickVolume_ReservesTheNewBlocksToo()
     {
         var volume = await VolumeWithDataAsync("pvc-1", 32 * MiB);
