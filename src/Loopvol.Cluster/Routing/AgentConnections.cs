@@ -90,7 +90,7 @@ public sealed class AgentConnections(Func<AgentAddress, GrpcChannel> connect, Ag
     /// never reached the agent, so it counts as unreachable too, and is tried again like UNAVAILABLE (every CSI call
     /// is idempotent).
     /// </summary>
-    private static bool IsUnreachable(RpcException e) => IsNotReached(e) || e.StatusCode == StatusCode.DeadlineExceeded;
+    internal static bool IsUnreachable(RpcException e) => IsNotReached(e) || e.StatusCode == StatusCode.DeadlineExceeded;
 
     private static bool IsNotReached(RpcException e) => e.StatusCode == StatusCode.Unavailable ||
         (e.StatusCode == StatusCode.Internal && e.Status.DebugException is HttpRequestException);

@@ -45,7 +45,8 @@ public sealed class RoutingSnapshotMetadataService(Forwarder forward) : Snapshot
 
     /// <summary>
     /// Passes every message of the agent's stream on as it comes. An agent lost after the first message was passed
-    /// on is UNAVAILABLE, never tried again (that would repeat messages): the CO continues from the next offset.
+    /// on (whatever the connections would try again: UNAVAILABLE, a deadline, a connection reset reported as INTERNAL)
+    /// is UNAVAILABLE, never tried again (that would repeat messages): the CO continues from the next offset.
     /// </summary>
     private Task<int> RelayAsync<T>(AgentAddress? owner, Func<Client, CallOptions, AsyncServerStreamingCall<T>> open,
         IServerStreamWriter<T> responseStream, ServerCallContext context)
@@ -62,7 +63,7 @@ public sealed class RoutingSnapshotMetadataService(Forwarder forward) : Snapshot
                     relayed++;
                 }
             }
-            catch (RpcException e) when (relayed > 0 && e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            catch (RpcException e) when (relayed > 0 && AgentConnections.IsUnreachable(e))
             {
                 throw new UnavailableException($"the agent's stream ended after {relayed} message(s): {e.StatusCode} " +
                                                $"{e.Status.Detail}; continue from the next starting_offset");
