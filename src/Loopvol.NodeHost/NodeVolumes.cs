@@ -168,9 +168,17 @@ public sealed partial class NodeVolumes(Journal.Journal journal, PoolLayout layo
         await journal.SetStageAsync(id, NodeState.Init).ConfigureAwait(false);
         if (journal.ProvisioningOf(volume) == Provisioning.ThinPendingRelease && LoopBackingFiles.Holding(image).Count == 0)
         {
-            // Made thin while attached: what its thick reservation kept and nothing wrote goes now, while no write can land.
-            ImageStore.ReleaseUnwrittenAt(image);
-            await journal.SetProvisioningAsync(volume, Provisioning.Thin).ConfigureAwait(false);
+            // Made thin while attached: what its thick reservation kept and nothing wrote goes now, while no write can
+            // land. The unstage is done whatever happens here: a failure stays pending for the next start.
+            try
+            {
+                ImageStore.ReleaseUnwrittenAt(image);
+                await journal.SetProvisioningAsync(volume, Provisioning.Thin).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is LoopvolException or IOException or UnauthorizedAccessException)
+            {
+                NodeLog.ReleaseDeferred(logger ?? NullLogger.Instance, volume.ToString(), e.Message);
+            }
         }
     }
 
