@@ -47,22 +47,24 @@ public sealed partial class Journal
     /// reserved. Faulty records promise nothing, and neither do records being deleted: their delete has answered
     /// (the record goes a moment later, docs/durability.md).
     /// </summary>
-    public long ProvisionedBytes() => ProvisionedBytes([], []);
+    public long ProvisionedBytes() => ProvisionedBytes([], []).Total;
 
     /// <summary>
-    /// <see cref="ProvisionedBytes()"/> without the volumes of <paramref name="names"/> (request names) and of
-    /// <paramref name="ids"/>: those a caller counts itself while their writes are in flight.
+    /// <see cref="ProvisionedBytes()"/>, and the part of it thick volumes reserve on the pool's file system, without
+    /// the volumes of <paramref name="names"/> (request names) and of <paramref name="ids"/>: those a caller counts
+    /// itself while their writes are in flight. One scan for both.
     /// </summary>
-    public long ProvisionedBytes(IReadOnlyCollection<string> names, IReadOnlyCollection<string> ids)
+    public (long Total, long Thick) ProvisionedBytes(IReadOnlyCollection<string> names, IReadOnlyCollection<string> ids)
     {
         ArgumentNullException.ThrowIfNull(names);
         ArgumentNullException.ThrowIfNull(ids);
         var args = names.Select((n, i) => ($"$n{i}", (object?)n)).Concat(ids.Select((n, i) => ($"$i{i}", (object?)n))).ToArray();
-        var text = "SELECT COALESCE(SUM(COALESCE(size_bytes, required_bytes, 0)), 0) FROM records " +
-                   "WHERE kind = 'volume' AND state IN ('reserved', 'created')" +
+        var text = "SELECT COALESCE(SUM(COALESCE(size_bytes, required_bytes, 0)), 0), " +
+                   "COALESCE(SUM(CASE WHEN provisioning = 'thick' THEN COALESCE(size_bytes, required_bytes, 0) ELSE 0 END), 0) " +
+                   "FROM records WHERE kind = 'volume' AND state IN ('reserved', 'created')" +
                    (names.Count > 0 ? $" AND request_name NOT IN ({string.Join(", ", args.Take(names.Count).Select(a => a.Item1))})" : "") +
                    (ids.Count > 0 ? $" AND uuid NOT IN ({string.Join(", ", args.Skip(names.Count).Select(a => a.Item1))})" : "");
-        return Read(db => Convert.ToInt64(db.Scalar(text, args), CultureInfo.InvariantCulture));
+        return Read(db => db.Query(text, r => (r.GetInt64(0), r.GetInt64(1)), args).Single());
     }
 
     /// <summary>Every record in any state, for operator commands and checks.</summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Loopvol.Core.Ids;
 using Loopvol.Journal.Model;
 
@@ -19,22 +18,8 @@ public sealed partial class Journal
         db.Execute("UPDATE records SET provisioning = $p WHERE uuid = $uuid AND kind = 'volume' AND provisioning <> $p",
             ("$uuid", id.Uuid.ToString("D")), ("$p", Internal.Columns.Text(provisioning))));
 
-    /// <summary>
-    /// The part of <see cref="ProvisionedBytes()"/> that thick volumes reserve on the pool's file system, without
-    /// the volumes of <paramref name="ids"/> (counted by a caller while their writes are in flight).
-    /// </summary>
-    public long ThickBytes(IReadOnlyCollection<string> ids)
-    {
-        ArgumentNullException.ThrowIfNull(ids);
-        var args = ids.Select((n, i) => ($"$i{i}", (object?)n)).ToArray();
-        var text = "SELECT COALESCE(SUM(COALESCE(size_bytes, required_bytes, 0)), 0) FROM records " +
-                   "WHERE kind = 'volume' AND state IN ('reserved', 'created') AND provisioning = 'thick'" +
-                   (ids.Count > 0 ? $" AND uuid NOT IN ({string.Join(", ", args.Select(a => a.Item1))})" : "");
-        return Read(db => Convert.ToInt64(db.Scalar(text, args), CultureInfo.InvariantCulture));
-    }
-
-    /// <summary><see cref="ThickBytes(IReadOnlyCollection{string})"/> of every volume.</summary>
-    public long ThickBytes() => ThickBytes([]);
+    /// <summary>The part of <see cref="ProvisionedBytes()"/> that thick volumes reserve on the pool's file system.</summary>
+    public long ThickBytes() => ProvisionedBytes([], []).Thick;
 
     /// <summary>Created volumes whose released reservation waits for their detach (<see cref="Provisioning.ThinPendingRelease"/>).</summary>
     public IReadOnlyList<ObjectId> PendingReleases() => Read(db =>

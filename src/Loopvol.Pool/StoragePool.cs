@@ -36,7 +36,11 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
     /// more than the file system's free space (less the reserve) allows at that ratio. The ratio is applied in
     /// floating point, which cannot overflow, and the answer never lets the provisioned total pass a long.
     /// </summary>
-    public long AvailableBytes() => AvailableBytes(journal.ProvisionedBytes(), journal.ThickBytes());
+    public long AvailableBytes()
+    {
+        var (total, thick) = journal.ProvisionedBytes([], []);
+        return AvailableBytes(total, thick);
+    }
 
     /// <param name="provisioned">Every volume's size, thick ones included.</param>
     /// <param name="thick">The thick volumes' sizes: their blocks are reserved, so they are counted one to one
@@ -142,7 +146,8 @@ public sealed partial class StoragePool(Journal.Journal journal, ImageStore imag
         {
             var names = _admitting.Keys.Where(k => k.IsName).Select(k => k.Key).ToList();
             var ids = _admitting.Keys.Where(k => !k.IsName).Select(k => k.Key).ToList();
-            var available = AvailableBytes(journal.ProvisionedBytes(names, ids) + _admitting.Values.Sum(), journal.ThickBytes(ids));
+            var (total, thick) = journal.ProvisionedBytes(names, ids);
+            var available = AvailableBytes(total + _admitting.Values.Sum(), thick);
             if (addedBytes > available)
             {
                 throw new ResourceExhaustedException(
