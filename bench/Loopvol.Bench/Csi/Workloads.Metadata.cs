@@ -133,5 +133,5 @@ internal static partial class Workloads
     }
 
     private static long Median(List<ProcessIo> reads, Func<ProcessIo, long> value) =>
-        reads.Count == 0 ? 0 : reads.Select(value).Order().ElementAt(reads.Count / 2);
+        reads.Count == 0 ? 0 : (long)Latencies.Percentile(reads.Select(r => (double)value(r)), 50);
 }
