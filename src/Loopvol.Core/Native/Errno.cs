@@ -20,6 +20,7 @@ public static class Errno
     public const int EEXIST = 17;
     public const int ENOTEMPTY = 39;
     public const int ENOTTY = 25;
+    public const int ELOOP = 40;
 
     public static int Last => Marshal.GetLastPInvokeError();
 

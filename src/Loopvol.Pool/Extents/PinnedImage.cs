@@ -10,10 +10,6 @@ namespace Loopvol.Pool.Extents;
 /// </summary>
 internal sealed class PinnedImage : IDisposable
 {
-    private const int ELoop = 40;
-    private const uint StatxType = 0x1;
-    private const int TypeMask = 0xF000, RegularFile = 0x8000;
-
     private PinnedImage(SafeFileHandle handle, string path, long length)
     {
         Handle = handle;
@@ -33,7 +29,7 @@ internal sealed class PinnedImage : IDisposable
     /// file there. A link or anything but a regular file is <see cref="InvalidOperationException"/>: the pool holds
     /// only what the driver put there.
     /// </summary>
-    public static unsafe PinnedImage? Open(string path)
+    public static PinnedImage? Open(string path)
     {
         var fd = Libc.Open(path, Libc.ORdonly | Libc.ONoFollow | Libc.OCloexec);
         if (fd < 0)
@@ -42,20 +38,19 @@ internal sealed class PinnedImage : IDisposable
             return errno switch
             {
                 Errno.ENOENT => null,
-                ELoop => throw new InvalidOperationException($"{path} is a symbolic link, not an image of the pool"),
+                Errno.ELOOP => throw new InvalidOperationException($"{path} is a symbolic link, not an image of the pool"),
                 _ => throw Errno.Failure("open", path, errno),
             };
         }
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         try
         {
-            var buffer = stackalloc byte[256];
-            Errno.Check(Libc.Statx(handle, "", Libc.AtEmptyPath, StatxType, buffer), "statx", path);
-            if ((*(ushort*)(buffer + 28) & TypeMask) != RegularFile)
+            var status = FileStatus.Of(handle, path);
+            if (!status.IsRegularFile)
             {
                 throw new InvalidOperationException($"{path} is not a regular file, not an image of the pool");
             }
-            return new PinnedImage(handle, path, RandomAccess.GetLength(handle));
+            return new PinnedImage(handle, path, status.Size);
         }
         catch
         {

@@ -85,16 +85,7 @@ internal static class FileOps
     }
 
     /// <summary>The bytes of the file's allocated blocks (statx's stx_blocks, links not followed); 0 when there is no file.</summary>
-    public static unsafe long AllocatedBytes(string path)
-    {
-        const uint statxBlocks = 0x400;
-        var buffer = stackalloc byte[256];
-        if (Libc.Statx(Libc.AtFdCwd, path, Libc.AtSymlinkNoFollow, statxBlocks, buffer) != 0)
-        {
-            return 0;
-        }
-        return *(long*)(buffer + 48) * 512; // struct statx: stx_blocks, in 512-byte units, after stx_size.
-    }
+    public static long AllocatedBytes(string path) => FileStatus.At(path)?.AllocatedBytes ?? 0;
 
     public static void Sync(SafeFileHandle handle, string subject)
     {
