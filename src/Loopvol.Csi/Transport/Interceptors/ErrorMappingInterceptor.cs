@@ -21,13 +21,7 @@ public sealed class ErrorMappingInterceptor(ILoggerFactory loggers) : Intercepto
         {
             return await continuation(request, context).ConfigureAwait(false);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented && e.Status.Detail.Length == 0)
-        {
-            // A method the generated base declares and this driver does not serve.
-            throw new RpcException(new Status(StatusCode.Unimplemented,
-                $"method {context.Method} is not implemented by this driver"));
-        }
-        catch (Exception e) when (e is not RpcException)
+        catch (Exception e) when (IsMapped(e))
         {
             throw ToRpc(e, context);
         }
@@ -45,19 +39,24 @@ public sealed class ErrorMappingInterceptor(ILoggerFactory loggers) : Intercepto
         {
             await continuation(request, responseStream, context).ConfigureAwait(false);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented && e.Status.Detail.Length == 0)
-        {
-            throw new RpcException(new Status(StatusCode.Unimplemented,
-                $"method {context.Method} is not implemented by this driver"));
-        }
-        catch (Exception e) when (e is not RpcException)
+        catch (Exception e) when (IsMapped(e))
         {
             throw ToRpc(e, context);
         }
     }
 
+    /// <summary>What <see cref="ToRpc"/> maps: anything but a status a handler chose, and the bare UNIMPLEMENTED of a
+    /// method the generated base declares and this driver does not serve.</summary>
+    private static bool IsMapped(Exception e) =>
+        e is not RpcException rpc || (rpc.StatusCode == StatusCode.Unimplemented && rpc.Status.Detail.Length == 0);
+
     private RpcException ToRpc(Exception e, ServerCallContext context)
     {
+        if (e is RpcException)
+        {
+            return new RpcException(new Status(StatusCode.Unimplemented,
+                $"method {context.Method} is not implemented by this driver"));
+        }
         if (e is OperationCanceledException && context.CancellationToken.IsCancellationRequested)
         {
             return context.Deadline <= DateTime.UtcNow
